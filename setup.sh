@@ -12,7 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${VENV:-$PWD/.venv}
-PYTHON=${PYTHON:-python3}
+# The system interpreter, not a per-user one (pyenv under /root): the sandboxed
+# student process runs as another user and must be able to execute it.
+if [ -z "${PYTHON:-}" ]; then
+  if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 

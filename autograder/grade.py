@@ -1,0 +1,164 @@
+"""Grade one submission: locate its files, run the graded tests, write results.json.
+
+The order matters for safety: the results file is written only after every
+process of the student's has been killed, and atomically (a temporary file
+renamed over the target), so nothing the student's code did to that path
+survives.
+"""
+import io
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import traceback
+from contextlib import redirect_stdout
+
+import pytest
+
+from . import context as grading_context
+from .results import ResultsPlugin
+from .submission import MODULES, Submission, SubmissionError, locate
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+GRADED_DIR = os.path.join(HERE, "graded")
+TRUSTED_DIRS = ("autograder", "reference", "tests", "bench")
+
+
+def protect_grader_files():
+    """As root, make the grader's own folders unreadable to the student's uid.
+
+    The student's process gets its worker code as a copy in the sandbox, so it
+    needs nothing from these folders; the virtual environment stays readable.
+    """
+    if os.geteuid() != 0:
+        return
+    for name in TRUSTED_DIRS:
+        path = os.path.join(REPO, name)
+        if os.path.isdir(path):
+            os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & 0o700)
+
+
+def protect_test_labels(data_dir):
+    """As root, make Fashion-MNIST's test-label files readable only by root.
+
+    Student code could otherwise read the answers from the system-wide copy.
+    """
+    if os.geteuid() != 0:
+        return
+    candidates = [data_dir, os.environ.get("FASHION_MNIST_DIR"), "/usr/share/datasets/fashion-mnist",
+                  os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "fashion-mnist")]
+    for folder in filter(None, candidates):
+        for name in ("t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte"):
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                os.chmod(path, 0o600)
+
+
+def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_dir=None,
+          budget_seconds=None, stream=sys.stdout):
+    """Grade ``submission_path`` (folder or zip) and write Gradescope JSON to ``results_path``.
+
+    ``parts`` restricts grading to some modules (points are not rescaled here).
+    Returns the results dict. Never raises because of what the student did.
+    """
+    started = time.monotonic()
+    parts = list(parts or MODULES)
+    protect_grader_files()
+    protect_test_labels(data_dir)
+    workdir = tempfile.mkdtemp(prefix="autograder-unpack-")
+    notes, log = [], []
+    try:
+        try:
+            submission = locate(submission_path, workdir)
+        except SubmissionError as err:
+            submission = Submission()
+            notes.append(str(err))
+        notes += submission.notes
+        kwargs = {"hidden_seed": hidden_seed, "data_dir": data_dir}
+        if budget_seconds is not None:
+            kwargs["budget_seconds"] = budget_seconds
+        plugin = ResultsPlugin()
+        with grading_context.GradingContext(submission, **kwargs) as ctx:
+            isolation = ctx.sandbox.isolation
+            pytest_output = io.StringIO()
+            with redirect_stdout(pytest_output):
+                exit_code = pytest.main(_pytest_args(parts), plugins=[plugin])
+            peak, student_cpu = ctx.peak_memory, ctx.cpu_seconds_student
+        # Only now, with every student process gone, is the results file written.
+        log += plugin.log
+        if exit_code not in (0, 1) or not plugin.results:
+            log.append(f"pytest exit code {exit_code}:\n{pytest_output.getvalue()[-4000:]}")
+        results = build_results(plugin.entries(), submission, notes, time.monotonic() - started)
+        results["extra_data"] = {"isolation": isolation, "student_cpu_seconds": round(student_cpu, 2),
+                                 "student_peak_memory_mb": round(peak / 2 ** 20, 1),
+                                 "hidden_seed": ctx.hidden_seed}
+        if not results["tests"]:
+            results = internal_error_results("no graded test ran", time.monotonic() - started)
+    except Exception:  # a bug of ours: still leave a valid, honest results file
+        log.append(traceback.format_exc())
+        results = internal_error_results("the grader itself failed", time.monotonic() - started)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    write_results(results, results_path)
+    print_table(results, stream)
+    if log:
+        print("\nGrader log (for the instructor):\n" + "\n".join(log)[-20000:], file=stream)
+    return results
+
+
+def _pytest_args(parts):
+    files = [os.path.join(GRADED_DIR, f"test_{part}.py") for part in parts]
+    return ["-q", "--tb=no", "--no-header", "-p", "no:cacheprovider", "--assert=plain",
+            "-o", "console_output_style=classic", "--timeout=480", "--timeout-method=signal",
+            "--rootdir", GRADED_DIR, "-c", os.path.join(GRADED_DIR, "pytest.ini")] + files
+
+
+def build_results(entries, submission, notes, seconds):
+    found = [f"{m}.py" for m in MODULES if submission.has(m)]
+    missing = [f"{m}.py" for m in MODULES if not submission.has(m)]
+    summary = [f"Files graded: {', '.join(found) if found else 'none'}."]
+    if missing:
+        summary.append(f"Missing (their tests score 0): {', '.join(missing)}.")
+    summary += notes
+    score = sum(e["score"] for e in entries)
+    return {"score": round(score, 4), "execution_time": round(seconds, 2), "output": "\n".join(summary),
+            "output_format": "text", "stdout_visibility": "hidden", "tests": entries}
+
+
+def internal_error_results(reason, seconds):
+    return {"score": 0, "execution_time": round(seconds, 2),
+            "output": f"The autograder could not grade this submission ({reason}). "
+                      "This is not a verdict on your work: please tell your instructor.",
+            "tests": [{"name": "Autograder error", "number": "0", "score": 0, "max_score": 0,
+                       "status": "failed", "tags": ["autograder"],
+                       "output": f"The autograder failed: {reason}."}]}
+
+
+def write_results(results, path):
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".results-", dir=folder)
+    with os.fdopen(handle, "w") as out:
+        json.dump(results, out, indent=2)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def print_table(results, stream):
+    tests = results["tests"]
+    width = min(max((len(t["name"]) for t in tests), default=10), 70)
+    print(f"{'#':>6}  {'test':<{width}}  {'points':>11}  message", file=stream)
+    for test in tests:
+        first = (test.get("output") or "").strip().splitlines()
+        message = first[0][:90] if first else ""
+        points = f"{test['score']:g}/{test['max_score']:g}"
+        print(f"{test['number']:>6}  {test['name'][:width]:<{width}}  {points:>11}  {message}", file=stream)
+    total = sum(t["max_score"] for t in tests)
+    print(f"\nTotal: {results['score']:g} / {total:g}", file=stream)
+    if results.get("output"):
+        print(results["output"], file=stream)

@@ -1,0 +1,93 @@
+"""A pytest plugin that turns graded tests into Gradescope's results.json entries.
+
+Tests carry gradescope-utils' decorators (weight, number, visibility, tags,
+partial_credit, hide_errors); this plugin reads those attributes, the outcome
+and the failure message. Messages of failed checks are the student's (they are
+written for them); anything else that goes wrong in a test is reported as a
+grader problem without a traceback, and logged for the instructor.
+"""
+import traceback
+
+import pytest
+
+from .compare import CheckFailed
+from .sandbox import StudentError
+
+MAX_OUTPUT_CHARS = 4000
+MODULE_ORDER = ("calculus", "linear_models", "mlp", "conv", "torch_models")
+
+
+class ResultsPlugin:
+    def __init__(self):
+        self.results = {}      # nodeid -> test entry
+        self.log = []          # tracebacks of grader errors, for the instructor
+
+    @staticmethod
+    def _function(item):
+        return getattr(item, "obj", None)
+
+    def pytest_runtest_setup(self, item):
+        function = self._function(item)
+        if function is not None and hasattr(function, "__score__"):
+            del function.__score__
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._record(item, call, report)
+
+    def _record(self, item, call, report):
+        function = self._function(item)
+        weight = float(getattr(function, "__weight__", 0.0))
+        tags = [str(t) for t in getattr(function, "__tags__", ())]
+        doc = (getattr(function, "__doc__", None) or "").strip()
+        name = doc.splitlines()[0].strip() if doc else item.name
+        entry = {
+            "name": name,
+            "number": str(getattr(function, "__number__", item.name)),
+            "max_score": weight,
+            "tags": tags or [item.module.__name__.split("_", 1)[-1]],
+            "visibility": getattr(function, "__visibility__", "visible"),
+        }
+        passed = report.passed
+        partial = getattr(function, "__score__", None)
+        if partial is not None:
+            score = min(max(float(partial), 0.0), weight)
+        else:
+            score = weight if passed else 0.0
+        entry["score"] = round(score, 4)
+        entry["status"] = "passed" if passed and score >= weight else "failed"
+        message = "" if passed else self._message(item, call, report)
+        hidden = getattr(function, "__hide_errors__", None)
+        if message and hidden:
+            message = str(hidden)
+        if message:
+            entry["output"] = message if len(message) <= MAX_OUTPUT_CHARS else message[:MAX_OUTPUT_CHARS] + "\n[...]"
+        self.results[item.nodeid] = entry
+
+    def _message(self, item, call, report):
+        excinfo = call.excinfo
+        if excinfo is None:
+            return "Failed."
+        error = excinfo.value
+        if isinstance(error, pytest.skip.Exception):
+            return f"Not run: {error}"
+        if isinstance(error, (CheckFailed, StudentError, AssertionError)):
+            return str(error).strip() or "Failed."
+        if "Timeout" in type(error).__name__:
+            return "This test ran out of time."
+        self.log.append(f"{item.nodeid}:\n" + "".join(traceback.format_exception(
+            type(error), error, error.__traceback__)))
+        return ("The grader could not check this result "
+                f"({type(error).__name__}: {str(error)[:300]}). Check that the returned value has "
+                "the type the assignment asks for; if it does, please tell your instructor.")
+
+    def entries(self):
+        def order(entry):
+            module = entry["tags"][0]
+            rank = MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER)
+            number = [int(p) if p.isdigit() else 0 for p in entry["number"].split(".")]
+            return rank, number
+        return sorted(self.results.values(), key=order)

@@ -1,0 +1,157 @@
+"""Grader-written steps that must run beside student code, in the sandbox.
+
+Some contract functions take things that are not data (a ``numpy.random.Generator``,
+a callable, a ``torch.nn.Module``), and training needs the data set next to the
+student's code. These tasks build those objects inside the student's process
+and return plain data. They hold no solutions and see no test labels; the
+grader checks everything they return.
+
+Each task is called as ``task(module, **kwargs)`` with the student module that
+the worker imported.
+"""
+import importlib
+import os
+import time
+
+import numpy as np
+
+PREDICT_BATCH = 1000
+
+
+def call_with_rng(module, name, seed, args=(), kwargs=None, rng_argument="rng"):
+    """``module.name(*args, rng=default_rng(seed), **kwargs)``; seed None passes rng=None."""
+    kwargs = dict(kwargs or {})
+    kwargs[rng_argument] = None if seed is None else np.random.default_rng(seed)
+    return getattr(module, name)(*args, **kwargs)
+
+
+def call_and_return_inputs(module, name, args=(), kwargs=None):
+    """Call ``module.name`` and also return the arguments as the call left them.
+
+    The grader compares them with what it sent, to check that inputs are not modified.
+    """
+    kwargs = dict(kwargs or {})
+    value = getattr(module, name)(*args, **kwargs)
+    return {"value": value, "args_after": list(args), "kwargs_after": kwargs}
+
+
+def finite_difference_probe(module, params, eps=1e-5):
+    """Run ``finite_difference`` on a function the grader knows the gradient of.
+
+    f(p) = sum over keys k (in sorted order, index i) of sum(sin(p_k) + (i+1)/2 * p_k**2),
+    whose gradient is cos(p_k) + (i+1) * p_k. Returns the numerical gradient,
+    ``params`` as the call left it, and how many times f was called.
+    """
+    keys = sorted(params)
+    calls = [0]
+
+    def f(p):
+        calls[0] += 1
+        return float(sum(np.sum(np.sin(p[k]) + 0.5 * (i + 1) * np.asarray(p[k]) ** 2)
+                         for i, k in enumerate(keys)))
+
+    gradient = module.finite_difference(f, params, eps=eps)
+    return {"gradient": gradient, "params_after": params, "calls": calls[0]}
+
+
+def _load_images(data_dir, name):
+    return np.load(os.path.join(data_dir, name), allow_pickle=False)
+
+
+def _float_rows(images):
+    """uint8 (n, 28, 28) -> float32 (n, 784) in [0, 1]."""
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+
+
+def train_numpy_mlp(module, data_dir, seed, hyperparams):
+    """Train the student's ``train_mlp`` on the grader's training subset."""
+    X = _float_rows(_load_images(data_dir, "train_images.npy"))
+    y = _load_images(data_dir, "train_labels.npy").astype(np.int64)
+    started = time.process_time()
+    params, history = module.train_mlp(X, y, rng=np.random.default_rng(seed), **hyperparams)
+    seconds = time.process_time() - started
+    return {"params": params, "history": history, "cpu_seconds": seconds}
+
+
+def _torch():
+    import torch
+    torch.set_num_threads(1)
+    return torch
+
+
+def build_model(module, kind, config, seed):
+    """Construct the student's model of ``kind`` from the TORCH_HYPERPARAMS entry ``config``."""
+    torch = _torch()
+    torch.manual_seed(seed)
+    if kind == "logreg":
+        return module.LogisticRegression(784, 10)
+    if kind == "mlp":
+        return module.MLP(784, list(config.get("hidden", [100])), 10,
+                          dropout=float(config.get("dropout", 0.0)))
+    if kind == "convnet":
+        return module.ConvNetDropout(p=float(config["p"])) if "p" in config else module.ConvNetDropout()
+    raise ValueError(f"unknown model kind {kind!r}")
+
+
+def _inputs(kind, rows):
+    torch = _torch()
+    tensor = torch.from_numpy(rows)
+    return tensor.reshape(-1, 1, 28, 28) if kind == "convnet" else tensor
+
+
+def train_torch_model(module, kind, config, data_dir, seed):
+    """Build, train with the student's ``train_torch``, switch to eval(), predict the test images."""
+    torch = _torch()
+    model = build_model(module, kind, config, seed)
+    X = _inputs(kind, _float_rows(_load_images(data_dir, "train_images.npy")))
+    y = torch.from_numpy(_load_images(data_dir, "train_labels.npy").astype(np.int64))
+    options = dict(config.get("options") or {})
+    started = time.process_time()
+    losses = module.train_torch(model, X, y, int(config["epochs"]), float(config["lr"]),
+                                int(config["batch_size"]), seed, **options)
+    seconds = time.process_time() - started
+    del X, y
+    model.eval()
+    test = _float_rows(_load_images(data_dir, "test_images.npy"))
+    predictions = []
+    with torch.no_grad():
+        for start in range(0, len(test), PREDICT_BATCH):
+            logits = model(_inputs(kind, test[start:start + PREDICT_BATCH]))
+            predictions.append(np.asarray(logits.argmax(dim=1).cpu().numpy(), dtype=np.int64))
+    return {"predictions": np.concatenate(predictions), "losses": losses, "cpu_seconds": seconds}
+
+
+def model_forward(module, kind, config, inputs, seed, repeats=2):
+    """Outputs of an untrained model in train() and eval() mode, and what it is made of."""
+    torch = _torch()
+    model = build_model(module, kind, config, seed)
+    x = torch.from_numpy(np.asarray(inputs, dtype=np.float32))
+    outputs = {}
+    for mode in ("train", "eval"):
+        getattr(model, mode)()
+        with torch.no_grad():
+            outputs[mode] = [model(x).detach().cpu().numpy() for _ in range(repeats)]
+    layers = sorted({type(m).__name__ for m in model.modules()})
+    bases = sorted({b.__name__ for m in model.modules() for b in type(m).__mro__
+                    if b.__module__.startswith("torch.nn")})
+    n_parameters = int(sum(p.numel() for p in model.parameters()))
+    return {"train": outputs["train"], "eval": outputs["eval"], "layers": layers,
+            "torch_layers": bases, "n_parameters": n_parameters}
+
+
+def train_torch_small(module, kind, config, X, y, epochs, lr, batch_size, seed, options=None):
+    """``train_torch`` on a small problem the grader gives; returns losses and final accuracy."""
+    torch = _torch()
+    model = build_model(module, kind, config, seed)
+    Xt = _inputs(kind, np.asarray(X, dtype=np.float32))
+    yt = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    losses = module.train_torch(model, Xt, yt, epochs, lr, batch_size, seed, **(options or {}))
+    model.eval()
+    with torch.no_grad():
+        predictions = model(Xt).argmax(dim=1).cpu().numpy()
+    return {"losses": losses, "predictions": predictions}
+
+
+def import_module(module, name):
+    """Import another student module from the same submission (used to check it loads)."""
+    return sorted(n for n in dir(importlib.import_module(name)) if not n.startswith("_"))

@@ -1,0 +1,151 @@
+"""The process that runs student code. Started by autograder.sandbox, never imported by it.
+
+Runs as ``python -I worker.py CONFIG_JSON`` in the sandbox directory, as an
+unprivileged user when the grader is root. Before any student code runs it
+lowers its own resource limits (they can't be raised again), moves the
+protocol pipes out of the way, and then imports one student module. It then
+answers requests from the grader, one at a time:
+
+    {"op": "call", "name": "sigmoid", "args": [...], "kwargs": {...}}
+    {"op": "get", "name": "HYPERPARAMS"}
+    {"op": "task", "name": "train_numpy_mlp", "kwargs": {...}}
+
+with {"ok": true, "value": ...} or {"ok": false, "error": {...}}. Messages use
+the data-only codec that sits beside this file.
+"""
+import importlib
+import importlib.util
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load_beside(filename, name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, filename))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def apply_limits(limits):
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # if memory runs out, the kernel kills this process first
+    except OSError:
+        pass
+
+
+class Channel:
+    def __init__(self, read_fd, write_fd, codec):
+        self.read_fd, self.write_fd, self.codec = read_fd, write_fd, codec
+
+    def receive(self):
+        header = self._read_exact(8)
+        if header is None:
+            return None
+        body = self._read_exact(int.from_bytes(header, "big"))
+        return None if body is None else self.codec.decode(body)
+
+    def send(self, message):
+        try:
+            data = self.codec.encode(message)
+        except (self.codec.CodecError, ValueError, TypeError) as err:
+            data = self.codec.encode({"ok": False, "error": {
+                "kind": "unencodable", "type": type(err).__name__, "message": str(err)[:500]}})
+        frame = len(data).to_bytes(8, "big") + data
+        view = memoryview(frame)
+        while view:
+            written = os.write(self.write_fd, view)
+            view = view[written:]
+
+    def _read_exact(self, n):
+        chunks, remaining = [], n
+        while remaining:
+            chunk = os.read(self.read_fd, min(remaining, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+
+def describe_exception(err, submission_dir):
+    """Type, message and the innermost place in the student's files where it happened."""
+    frames = traceback.extract_tb(err.__traceback__)
+    if isinstance(err, SyntaxError) and err.filename:
+        where = f"{os.path.basename(err.filename)}, line {err.lineno}"
+    else:
+        student = [f for f in frames if f.filename.startswith(submission_dir + os.sep)]
+        where = ""
+        if student:
+            last = student[-1]
+            where = f"{os.path.relpath(last.filename, submission_dir)}, line {last.lineno}, in {last.name}"
+    lines = [f"  {os.path.relpath(f.filename, submission_dir)}, line {f.lineno}, in {f.name}: {f.line}"
+             for f in frames if f.filename.startswith(submission_dir + os.sep)]
+    try:
+        message = str(err)
+    except BaseException:
+        message = "(the exception's message could not be shown)"
+    return {"kind": "exception", "type": type(err).__name__, "message": message[:2000],
+            "where": where, "trace": lines[-8:]}
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    apply_limits(config["limits"])
+    read_fd = os.dup(config["read_fd"])
+    write_fd = os.dup(config["write_fd"])
+    os.close(config["read_fd"])
+    os.close(config["write_fd"])
+    codec = _load_beside("_ag_codec.py", "_ag_codec")
+    channel = Channel(read_fd, write_fd, codec)
+    submission_dir = config["submission_dir"]
+    sys.path.insert(0, submission_dir)
+    sys.dont_write_bytecode = True
+
+    try:
+        module = importlib.import_module(config["module"])
+    except BaseException as err:  # SystemExit and KeyboardInterrupt from student code too
+        channel.send({"ok": False, "error": describe_exception(err, submission_dir)})
+        return
+    tasks = _load_beside("_ag_tasks.py", "_ag_tasks")
+    names = {n: callable(getattr(module, n)) for n in dir(module) if not n.startswith("_")}
+    channel.send({"ok": True, "value": names})
+
+    while True:
+        request = channel.receive()
+        if request is None or request.get("op") == "exit":
+            return
+        started = time.process_time()
+        try:
+            value = handle(request, module, tasks)
+            reply = {"ok": True, "value": value}
+        except BaseException as err:
+            reply = {"ok": False, "error": describe_exception(err, submission_dir)}
+        reply["cpu_seconds"] = time.process_time() - started
+        channel.send(reply)
+
+
+def handle(request, module, tasks):
+    op, name = request["op"], request["name"]
+    if op == "get":
+        if not hasattr(module, name):
+            raise AttributeError(f"module '{module.__name__}' has no attribute '{name}'")
+        return getattr(module, name)
+    if op == "call":
+        function = getattr(module, name)
+        return function(*request.get("args", ()), **request.get("kwargs", {}))
+    if op == "task":
+        return getattr(tasks, name)(module, **request.get("kwargs", {}))
+    raise ValueError(f"unknown request {op!r}")
+
+
+if __name__ == "__main__":
+    main()
