@@ -1,0 +1,1 @@
+"""Reference (instructor) solutions to the homework; see /work/shared/assignment-api.md."""
