@@ -27,13 +27,16 @@ def build_parser():
     grade.add_argument("--parts", type=parse_parts, help="comma-separated modules to grade (default: all)")
     grade.add_argument("--seed", type=int, help="hidden seed (default: random, recorded in results.json)")
     grade.add_argument("--data-dir", help="folder with the Fashion-MNIST idx files")
+    grade.add_argument("--no-training", dest="training", action="store_false",
+                       help="leave out the Fashion-MNIST training tests (a quick check, not a grade)")
     grade.set_defaults(run=run_grade)
     return parser
 
 
 def run_grade(args):
     from .grade import grade
-    grade(args.submission, args.results, parts=args.parts, hidden_seed=args.seed, data_dir=args.data_dir)
+    grade(args.submission, args.results, parts=args.parts, hidden_seed=args.seed, data_dir=args.data_dir,
+          training=args.training)
     return 0
 
 
