@@ -98,7 +98,7 @@ def _encode(value, buffers, depth):
         array = np.asarray(value)
         if array.dtype.kind not in _ALLOWED_KINDS:
             return {"unsupported": f"array of dtype {array.dtype}"}
-        array = np.ascontiguousarray(array)
+        array = array.copy(order="C")  # ascontiguousarray would turn a 0-d array into 1-d
         buffers.append(({"dtype": array.dtype.str, "shape": list(array.shape)}, array.tobytes()))
         return {"array": len(buffers) - 1, "tensor": was_tensor,
                 "scalar": isinstance(value, np.generic)}

@@ -1,0 +1,183 @@
+"""The sandbox: whatever student code does, the grader gets a clear error and keeps going."""
+import os
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from autograder.sandbox import (Limits, ModuleUnavailable, Sandbox, StudentCrash, StudentException,
+                                StudentTimeout, _descendants, _process_table)
+
+STUDENT = '''
+import os, sys, time
+import numpy as np
+
+def add(a, b):
+    return a + b
+
+def fails(x):
+    return helper(x)
+
+def helper(x):
+    raise ValueError(f"bad value {x}")
+
+def spin():
+    while True:
+        pass
+
+def sleep_forever():
+    time.sleep(10_000)
+
+def hog():
+    blocks = []
+    while True:
+        blocks.append(np.ones(10 ** 7))
+
+def leave():
+    os._exit(7)
+
+def chatty():
+    for _ in range(200_000):
+        print("x" * 100)
+    sys.stdout.flush()
+    os.write(2, b"to stderr" * 1000)
+    return "done"
+
+def daemon():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(10_000)
+        os._exit(0)
+    return os.getpid()
+
+def whoami():
+    return [os.getuid(), os.getgid(), os.getcwd()]
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+def write(path):
+    with open(path, "w") as f:
+        f.write("owned")
+    return True
+
+def give_generator():
+    return (i for i in range(3))
+
+def exit_quietly():
+    sys.exit(0)
+'''
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    source = tmp_path / "calculus.py"
+    source.write_text(STUDENT)
+    broken = tmp_path / "mlp.py"
+    broken.write_text("import numpy as np\n\ndef f(:\n    pass\n")
+    missing_import = tmp_path / "conv.py"
+    missing_import.write_text("import tensorflow\n")
+    with Sandbox({"calculus.py": str(source), "mlp.py": str(broken), "conv.py": str(missing_import)}) as box:
+        yield box
+
+
+@pytest.fixture
+def student(sandbox):
+    process = sandbox.start("calculus", Limits(memory_mb=300))
+    yield process
+    process.close()
+
+
+def test_values_go_through_as_data(student):
+    result = student.call("add", np.arange(3.0), 1.0)
+    assert np.array_equal(result.value, [1.0, 2.0, 3.0])
+
+
+def test_exception_names_type_message_and_line(student):
+    with pytest.raises(StudentException) as err:
+        student.call("fails", 3)
+    text = str(err.value)
+    assert "ValueError: bad value 3" in text and "calculus.py, line 12, in helper" in text
+
+
+def test_syntax_error_names_file_and_line(sandbox):
+    with pytest.raises(ModuleUnavailable, match=r"mlp.py could not be imported: SyntaxError.*mlp.py, line 3"):
+        sandbox.start("mlp")
+
+
+def test_import_error_is_reported(sandbox):
+    with pytest.raises(ModuleUnavailable, match="ModuleNotFoundError.*tensorflow"):
+        sandbox.start("conv")
+
+
+@pytest.mark.parametrize("function", ["spin", "sleep_forever"])
+def test_hang_times_out_and_the_next_call_works(student, function):
+    started = time.monotonic()
+    with pytest.raises(StudentTimeout, match="did not finish within 1 s"):
+        student.call(function, timeout=1)
+    assert time.monotonic() - started < 10
+    assert student.call("add", 1, 2).value == 3
+
+
+def test_cpu_budget(student):
+    with pytest.raises(StudentTimeout, match="CPU time"):
+        student.call("spin", timeout=30, cpu_budget=0.5)
+
+
+def test_memory_hog_is_stopped(student):
+    with pytest.raises(StudentCrash, match="memory"):
+        student.call("hog", timeout=60)
+    assert student.call("add", 1, 1).value == 2
+
+
+def test_exit_is_reported(student):
+    with pytest.raises(StudentCrash, match="exit status 7"):
+        student.call("leave")
+    with pytest.raises(StudentException, match="SystemExit"):
+        student.call("exit_quietly")
+
+
+def test_megabytes_of_output_are_drained_not_kept(student):
+    assert student.call("chatty", timeout=60).value == "done"
+    kept, total = student.printed()
+    assert total > 20_000_000 and len(kept) <= Limits().output_kb << 10
+
+
+def test_unreadable_return_value_is_named(student):
+    value = student.call("give_generator").value
+    assert "generator" in value.description
+
+
+def test_background_processes_are_killed_on_close(sandbox):
+    process = sandbox.start("calculus")
+    process.call("daemon")
+    time.sleep(0.3)
+    process.close()
+    table = _process_table()
+    leftovers = _descendants(os.getpid(), table)
+    if sandbox.uid is not None:
+        leftovers += [pid for pid, (_pp, uid, *_r) in table.items() if uid == sandbox.uid]
+    assert leftovers == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="file isolation needs the grader to run as root")
+def test_student_runs_as_a_spare_user_and_cannot_touch_root_files(sandbox, tmp_path):
+    if sandbox.uid is None:
+        pytest.skip(sandbox.isolation)
+    process = sandbox.start("calculus")
+    uid, gid, cwd = process.call("whoami").value
+    assert uid == sandbox.uid != 0 and gid != 0 and cwd == sandbox.scratch_dir
+    secret = tmp_path / "secret.txt"
+    secret.write_text("answers")
+    os.chmod(secret, 0o600)
+    with pytest.raises(StudentException, match="PermissionError"):
+        process.call("read", str(secret))
+    with pytest.raises(StudentException, match="PermissionError"):
+        process.call("write", str(tmp_path / "results.json"))
+    with pytest.raises(StudentException, match="PermissionError"):
+        process.call("write", os.path.join(sandbox.submission_dir, "calculus.py"))
+    assert process.call("write", os.path.join(sandbox.scratch_dir, "notes.txt")).value is True
+    process.close()
