@@ -38,6 +38,8 @@ class GradingContext:
         self._fashion = None
         self.cpu_seconds_student = 0.0
         self.peak_memory = 0
+        self.artifacts = {}        # test id -> {key: JSON-able value}, for reports
+        self.current_test = None   # set by the results plugin
 
     def __enter__(self):
         global _current
@@ -63,6 +65,10 @@ class GradingContext:
         for name in list(self._modules):
             self.close_module(name)
         self.sandbox.close()
+
+    def record(self, key, value):
+        """Keep a JSON-able value (e.g. a learning curve) in this test's ``extra_data``."""
+        self.artifacts.setdefault(self.current_test, {})[key] = _jsonable(value)
 
     def remaining(self):
         return self.deadline - time.monotonic()
@@ -91,6 +97,18 @@ class GradingContext:
                 os.chmod(path, 0o644)
             self._fashion = (np.asarray(X_test), np.asarray(y_test, dtype=np.int64))
         return self._fashion
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 class FashionDataMissing(AssertionError):

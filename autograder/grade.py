@@ -59,11 +59,12 @@ def protect_test_labels(data_dir):
 
 
 def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_dir=None,
-          budget_seconds=None, training=True, stream=sys.stdout):
+          budget_seconds=None, training=True, rescale=False, stream=sys.stdout):
     """Grade ``submission_path`` (folder or zip) and write Gradescope JSON to ``results_path``.
 
     ``parts`` restricts grading to some modules (points are not rescaled here);
-    ``training=False`` leaves out the tests that train on Fashion-MNIST (a quick check).
+    ``training=False`` leaves out the tests that train on Fashion-MNIST (a quick check);
+    ``rescale=True`` scales the points of the graded tests to add up to 100.
     Returns the results dict. Never raises because of what the student did.
     """
     started = time.monotonic()
@@ -82,8 +83,8 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
         kwargs = {"hidden_seed": hidden_seed, "data_dir": data_dir}
         if budget_seconds is not None:
             kwargs["budget_seconds"] = budget_seconds
-        plugin = ResultsPlugin()
         with grading_context.GradingContext(submission, **kwargs) as ctx:
+            plugin = ResultsPlugin(ctx.artifacts, lambda nodeid: setattr(ctx, "current_test", nodeid))
             isolation = ctx.sandbox.isolation
             pytest_output = io.StringIO()
             with redirect_stdout(pytest_output):
@@ -93,7 +94,8 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
         log += plugin.log
         if exit_code not in (0, 1) or not plugin.results:
             log.append(f"pytest exit code {exit_code}:\n{pytest_output.getvalue()[-4000:]}")
-        results = build_results(plugin.entries(), submission, notes, time.monotonic() - started)
+        entries = rescaled(plugin.entries()) if rescale else plugin.entries()
+        results = build_results(entries, submission, notes, time.monotonic() - started)
         results["extra_data"] = {"isolation": isolation, "student_cpu_seconds": round(student_cpu, 2),
                                  "student_peak_memory_mb": round(peak / 2 ** 20, 1),
                                  "hidden_seed": ctx.hidden_seed}
@@ -117,6 +119,16 @@ def _pytest_args(parts, training):
     return selection + ["-q", "--tb=no", "--no-header", "-p", "no:cacheprovider", "--assert=plain",
             "-o", "console_output_style=classic", "--timeout=480", "--timeout-method=signal",
             "--rootdir", GRADED_DIR, "-c", os.path.join(GRADED_DIR, "pytest.ini")] + files
+
+
+def rescaled(entries, total=100.0):
+    """Scale every test's points so that they add up to ``total``."""
+    available = sum(e["max_score"] for e in entries)
+    factor = total / available if available else 1.0
+    for entry in entries:
+        entry["max_score"] = round(entry["max_score"] * factor, 4)
+        entry["score"] = round(entry["score"] * factor, 4)
+    return entries
 
 
 def build_results(entries, submission, notes, seconds):

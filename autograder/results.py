@@ -18,15 +18,19 @@ MODULE_ORDER = ("calculus", "linear_models", "mlp", "conv", "torch_models")
 
 
 class ResultsPlugin:
-    def __init__(self):
+    def __init__(self, artifacts=None, on_test_start=None):
         self.results = {}      # nodeid -> test entry
         self.log = []          # tracebacks of grader errors, for the instructor
+        self.artifacts = artifacts if artifacts is not None else {}   # nodeid -> extra_data
+        self.on_test_start = on_test_start
 
     @staticmethod
     def _function(item):
         return getattr(item, "obj", None)
 
     def pytest_runtest_setup(self, item):
+        if self.on_test_start is not None:
+            self.on_test_start(item.nodeid)
         function = self._function(item)
         if function is not None and hasattr(function, "__score__"):
             del function.__score__
@@ -65,6 +69,8 @@ class ResultsPlugin:
             message = str(hidden)
         if message:
             entry["output"] = message if len(message) <= MAX_OUTPUT_CHARS else message[:MAX_OUTPUT_CHARS] + "\n[...]"
+        if self.artifacts.get(item.nodeid):
+            entry["extra_data"] = self.artifacts[item.nodeid]
         self.results[item.nodeid] = entry
 
     def _message(self, item, call, report):
