@@ -9,8 +9,18 @@
 #
 #   VENV=path        where the virtual environment goes (default: .venv here)
 #   PYTHON=python3   the interpreter to build it from
+#
+#   bash setup.sh --dev   also installs what the repository's own tests use:
+#                         headless Chromium and a font, to render report.html
 set -euo pipefail
 cd "$(dirname "$0")"
+DEV=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1 ;;
+    *) echo "setup.sh: unknown option $arg (only --dev)" >&2; exit 2 ;;
+  esac
+done
 VENV=${VENV:-$PWD/.venv}
 # The system interpreter, not a per-user one (pyenv under /root): the sandboxed
 # student process runs as another user and must be able to execute it.
@@ -23,6 +33,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 need_apt=()
 [ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv python3-pip)
+if [ "$DEV" = 1 ]; then
+  command -v chromium >/dev/null || need_apt+=(chromium)
+  [ -d /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive

@@ -1,4 +1,11 @@
-"""Command line: ``python -m autograder grade SUBMISSION --results FILE``."""
+"""Command line of the autograder.
+
+    python -m autograder grade SUBMISSION --results FILE   grade one submission
+    python -m autograder batch DIR --out OUT [--jobs N]     grade a class, write grades.csv and report.html
+    python -m autograder report OUT                         rebuild OUT/report.html
+    python -m autograder build --out autograder.zip         the zip to upload to Gradescope
+    python -m autograder check [DIR]                        the students' self-check (student_template/check.py)
+"""
 import argparse
 import os
 import sys
@@ -19,7 +26,8 @@ def parse_parts(text):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one submission (folder or zip)")
     grade.add_argument("submission", help="folder or zip holding the student's .py files")
@@ -30,14 +38,77 @@ def build_parser():
     grade.add_argument("--no-training", dest="training", action="store_false",
                        help="leave out the Fashion-MNIST training tests (a quick check, not a grade)")
     grade.set_defaults(run=run_grade)
+
+    batch = commands.add_parser("batch", help="grade every submission in a folder (or a Gradescope export)")
+    batch.add_argument("folder", help="one folder or zip per student, or Gradescope's export folder")
+    batch.add_argument("--out", required=True, help="folder for grades.csv, report.html, results/ and logs/")
+    batch.add_argument("--jobs", type=int, default=None, help="gradings at a time (default: number of CPUs)")
+    batch.add_argument("--force", action="store_true", help="regrade submissions that are already graded")
+    batch.add_argument("--no-training", dest="training", action="store_false",
+                       help="leave out the Fashion-MNIST training tests (quick, not a grade)")
+    batch.add_argument("--parts", type=parse_parts, help="comma-separated modules to grade (default: all)")
+    batch.add_argument("--seed", type=int, help="one hidden seed for every submission (default: random each)")
+    batch.add_argument("--timeout", type=float, default=None,
+                       help="wall-clock limit of one grading in seconds (default: 900)")
+    batch.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    batch.set_defaults(run=run_batch)
+
+    report = commands.add_parser("report", help="rebuild OUT/report.html from OUT/results")
+    report.add_argument("out", help="the --out folder of a batch")
+    report.set_defaults(run=run_report)
+
+    build = commands.add_parser("build", help="build the Gradescope autograder zip")
+    build.add_argument("--out", default="autograder.zip", help="the zip to write (default: autograder.zip)")
+    build.add_argument("--parts", type=parse_parts,
+                       help="grade only these modules, with their points scaled to 100 (default: all)")
+    build.set_defaults(run=run_build)
+
+    check = commands.add_parser("check", help="the students' self-check on a folder (no grading)")
+    check.add_argument("folder", nargs="?", default=".", help="folder with the student's .py files")
+    check.add_argument("options", nargs=argparse.REMAINDER, help="passed on to check.py (e.g. --only mlp)")
+    check.set_defaults(run=run_check)
     return parser
 
 
 def run_grade(args):
+    from .build import default_parts
     from .grade import grade
-    grade(args.submission, args.results, parts=args.parts, hidden_seed=args.seed, data_dir=args.data_dir,
-          training=args.training)
+    parts, rescale = (args.parts, False) if args.parts else default_parts()  # parts.json: a built zip's choice
+    grade(args.submission, args.results, parts=parts, hidden_seed=args.seed, data_dir=args.data_dir,
+          training=args.training, rescale=rescale)
     return 0
+
+
+def run_batch(args):
+    from .batch import DEFAULT_TIMEOUT, run_batch as batch
+    summary = batch(args.folder, args.out, jobs=args.jobs, force=args.force, training=args.training,
+                    parts=args.parts, seed=args.seed, timeout=args.timeout or DEFAULT_TIMEOUT,
+                    progress=args.progress)
+    return 0 if summary["submissions"] else 1
+
+
+def run_report(args):
+    from .report import write_report
+    print(write_report(args.out))
+    return 0
+
+
+def run_build(args):
+    from .build import build
+    names = build(args.out, parts=args.parts)
+    print(f"{args.out}: {len(names)} files" + (f", grading {', '.join(args.parts)} scaled to 100 points"
+                                               if args.parts else ", grading every part"))
+    return 0
+
+
+def run_check(args):
+    import subprocess
+    script = os.path.join(REPO, "student_template", "check.py")
+    if not os.path.isfile(script):
+        print(f"{script} is missing (it ships with the student template, not with the Gradescope zip)",
+              file=sys.stderr)
+        return 2
+    return subprocess.call([sys.executable, script, args.folder] + list(args.options))
 
 
 def main(argv=None):
