@@ -1154,7 +1154,7 @@ def run(folder, wanted, limit, out=sys.stdout):
             continue
         if isinstance(module, str):
             symbol = "-" if module.startswith("torch is not installed") else ko
-            print(f"{name}.py\n  {symbol} {module}\n", file=out)
+            print(f"{name}.py\n  {symbol} " + module.replace("\n", "\n      ") + "\n", file=out)
             if symbol == ko:
                 failed += 1
                 to_fix.append(f"{name}.py")

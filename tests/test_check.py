@@ -1,0 +1,151 @@
+"""The students' self-check (student_template/check.py, also `python -m autograder check`)."""
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder import config
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHECK = os.path.join(REPO, "student_template", "check.py")
+OK, KO = "✓", "✗"
+
+
+def run_check(folder, *options, via_cli=False, block_torch=False):
+    if via_cli:
+        command = [sys.executable, "-m", "autograder", "check", str(folder), *options]
+    elif block_torch:  # as on a student's machine without torch
+        command = [sys.executable, "-c", "import runpy, sys; sys.modules['torch'] = None; "
+                   f"sys.argv = ['check.py', {str(folder)!r}, *{list(options)!r}]; "
+                   f"runpy.run_path({CHECK!r}, run_name='__main__')"]
+    else:
+        command = [sys.executable, CHECK, str(folder), *options]
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    return done.returncode, done.stdout + done.stderr
+
+
+def lines(output, symbol):
+    return [line.strip()[2:] for line in output.splitlines() if line.strip().startswith(symbol + " ")]
+
+
+def test_the_reference_passes_every_check_through_the_cli():
+    code, output = run_check(os.path.join(REPO, "reference"), via_cli=True)
+    assert code == 0, output
+    assert not lines(output, KO)
+    passed = lines(output, OK)
+    assert len(passed) >= 50
+    assert re.search(rf"Summary: {len(passed)} of {len(passed)} checks pass", output)
+    for module in ("calculus.py", "linear_models.py", "mlp.py", "conv.py", "torch_models.py"):
+        assert module in output
+
+
+def test_the_template_fails_every_check_saying_what_to_implement():
+    code, output = run_check(os.path.join(REPO, "student_template"))
+    assert code == 1
+    assert not lines(output, OK)
+    assert len(lines(output, KO)) >= 50
+    assert output.count("not implemented yet (") >= 45
+    assert "To fix: sigmoid, sigmoid_prime" in output
+
+
+MUTANTS = {  # name: (file, original text, mutated text, check that must fail: the start of its title)
+    "unstable_softmax": ("calculus.py", "e = np.exp(z - z.max(axis=-1, keepdims=True))", "e = np.exp(z)",
+                         "softmax: stable"),
+    "relu_prime_at_0": ("calculus.py", "(np.asarray(x, dtype=float) > 0)", "(np.asarray(x, dtype=float) >= 0)",
+                        "relu_prime:"),
+    "bprop_sum_not_mean": ("mlp.py", 'd_oa = (f["os"] - onehot(y, m)) / n', 'd_oa = (f["os"] - onehot(y, m))',
+                           "bprop: gradients match finite differences of your loss (no penalty)"),
+    "fd_restore_by_adding": ("mlp.py", "value[j] = saved  #", "value[j] = value[j] + eps  #", "finite_difference:"),
+    "flipped_kernel": ("conv.py", "return np.tensordot(windows, kernel, axes",
+                       "return np.tensordot(windows, kernel[::-1, ::-1], axes", "conv2d: output shape"),
+    "dropout_not_rescaled": ("torch_models.py", "return x * keep / (1.0 - p)", "return x * keep", "dropout:"),
+}
+
+
+@pytest.fixture(scope="module")
+def mutants(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mutants")
+    for name, (file, original, mutated, _) in MUTANTS.items():
+        folder = root / name
+        shutil.copytree(os.path.join(REPO, "reference"), folder, ignore=shutil.ignore_patterns("__pycache__"))
+        text = (folder / file).read_text()
+        assert original in text, f"reference/{file} changed: update the mutant {name} in this test"
+        (folder / file).write_text(text.replace(original, mutated, 1))
+    return root
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_a_one_line_bug_fails_the_check_of_that_function(mutants, name):
+    file, _, _, title = MUTANTS[name]
+    module = file[:-3]
+    code, output = run_check(mutants / name, "--only", module)
+    failed = lines(output, KO)
+    assert code == 1 and failed, output
+    assert any(line.startswith(title) for line in failed), output
+    function = title.split(":")[0]
+    assert all(line.split(":")[0].startswith(function) or "bprop" in line.split(":")[0] for line in failed), failed
+
+
+def test_import_errors_infinite_loops_and_wrong_types_are_reported_not_fatal(tmp_path):
+    (tmp_path / "calculus.py").write_text(
+        "import numpy as np\n"
+        "def sigmoid(x):\n    while True:\n        pass\n"
+        "def relu(x):\n    return None\n"
+        "def sign(x):\n    return {}['nothing']\n")
+    (tmp_path / "conv.py").write_text("import numpy as np\ndef conv2d(image, kernel:\n    pass\n")
+    code, output = run_check(tmp_path, "--only", "calculus,conv", "--time-limit", "1")
+    assert code == 1
+    assert "took too long" in output
+    assert "relu(x) returned None (is a `return` missing?)" in output
+    assert "raised KeyError: 'nothing'" in output and "calculus.py, line 8" in output
+    assert "conv.py could not be imported: raised SyntaxError" in output
+    assert "does not define" in output  # e.g. softplus
+
+
+def test_without_torch_the_torch_checks_are_skipped_and_the_rest_runs():
+    code, output = run_check(os.path.join(REPO, "reference"), "--only", "conv,torch_models", block_torch=True)
+    assert code == 0, output
+    assert "- torch is not installed here" in output
+    assert len(lines(output, OK)) == 4 and not lines(output, KO)
+
+
+def reference_lines():
+    """Every non-trivial statement line of the reference solutions."""
+    found = set()
+    folder = os.path.join(REPO, "reference")
+    for name in ("calculus.py", "linear_models.py", "mlp.py", "conv.py", "torch_models.py"):
+        with open(os.path.join(folder, name)) as f:
+            source = f.read()
+        docstrings = {node.body[0].value.lineno for node in ast.walk(ast.parse(source))
+                      if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Module)) and node.body
+                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        for number, line in enumerate(source.splitlines(), 1):
+            stripped = line.strip()
+            trivial = re.fullmatch(r"[\w, ]+ = params\[\"\w+\"\](, params\[\"\w+\"\])*", stripped)  # unpacking
+            if len(stripped) > 25 and not trivial and not stripped.startswith(
+                    ("#", '"', "'", "def ", "class ", "import ", "from ", "raise ", "return {")) \
+                    and number not in docstrings:
+                found.add(stripped)
+    return found
+
+
+def test_the_check_contains_no_solution_and_states_the_graders_numbers():
+    with open(CHECK) as f:
+        text = f.read()
+    assert not re.search(r"^\s*(from|import)\s+(reference|autograder)\b", text, re.M)
+    check_lines = {line.strip() for line in text.splitlines()}
+    copied = sorted(reference_lines() & check_lines)
+    assert copied == [], f"lines of the reference solutions appear in check.py: {copied}"
+    namespace = {}
+    exec(compile(ast.parse("\n".join(line for line in text.splitlines()
+                                     if re.match(r"^(TRAIN_SUBSET|MLP_MAX_TEST_ERROR|TORCH_MIN_TEST_ACCURACY|"
+                                                 r"TRAIN_CPU_SECONDS) = ", line))), CHECK, "exec"), namespace)
+    assert namespace["TRAIN_SUBSET"] == config.TRAIN_SUBSET
+    assert namespace["MLP_MAX_TEST_ERROR"] == config.MLP_MAX_TEST_ERROR
+    assert namespace["TORCH_MIN_TEST_ACCURACY"] == config.TORCH_MIN_TEST_ACCURACY
+    assert namespace["TRAIN_CPU_SECONDS"] == config.TRAIN_CPU_SECONDS
