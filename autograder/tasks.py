@@ -157,8 +157,8 @@ def import_module(module, name):
     return sorted(n for n in dir(importlib.import_module(name)) if not n.startswith("_"))
 
 
-def call_recording_warnings(module, name, args=(), kwargs=None):
-    """``module.name(*args, **kwargs)`` with NumPy overflow, divide-by-zero and
+def call_recording_warnings(module, function, args=(), kwargs=None):
+    """``module.function(*args, **kwargs)`` with NumPy overflow, divide-by-zero and
     invalid-value conditions reported as warnings, and those warnings recorded.
 
     Underflow is ignored (the contract allows it). Returns the value and the
@@ -169,7 +169,21 @@ def call_recording_warnings(module, name, args=(), kwargs=None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-            value = getattr(module, name)(*args, **kwargs)
+            value = getattr(module, function)(*args, **kwargs)
     messages = [f"{w.category.__name__}: {w.message}" for w in caught
                 if issubclass(w.category, RuntimeWarning)]
     return {"value": value, "warnings": messages[:5]}
+
+
+# The two tasks above take the student function as ``name``, which
+# StudentModule.task cannot pass on (StudentProcess.task's own first parameter is
+# called ``name``); these take it as ``function``.
+def call_function_with_rng(module, function, seed, args=(), kwargs=None, rng_argument="rng"):
+    """Same as :func:`call_with_rng`."""
+    return call_with_rng(module, function, seed, args, kwargs, rng_argument)
+
+
+def call_function_and_return_inputs(module, function, args=(), kwargs=None):
+    """Same as :func:`call_and_return_inputs`."""
+    return call_and_return_inputs(module, function, args, kwargs)
+

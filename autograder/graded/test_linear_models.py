@@ -1,0 +1,685 @@
+"""Part 2: linear_models.py — linear, logistic and softmax regression, perceptron (20 points)."""
+import numpy as np
+from gradescope_utils.autograder_utils.decorators import (number, partial_credit, tags,
+                                                          visibility, weight)
+
+from autograder import config
+from autograder.compare import (as_array, assert_close, assert_number, assert_sequence,
+                                assert_shape, assert_true, describe, format_inputs, preview,
+                                score_cases)
+from reference import calculus as ref_calculus
+from reference import linear_models as ref
+
+# Finite differences (central, eps 1e-6) of these smooth costs are accurate to
+# about 1e-9; the bugs they are there to catch change a gradient by 1e-2 or more.
+FD_RTOL, FD_ATOL = 1e-5, 1e-7
+TRAIN_TIMEOUT = 20.0  # a few hundred tiny SGD steps take well under a second
+
+
+# ---------------------------------------------------------------- helpers
+
+def numerical_gradient(f, x, eps=1e-6):
+    """Central finite differences of the scalar f at x (computed here, with the reference cost)."""
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[index] += eps
+        minus[index] -= eps
+        grad[index] = (f(plus) - f(minus)) / (2 * eps)
+    return grad
+
+
+def lazy(function):
+    """``function()`` computed once, on first use (so a failing student call fails
+    every case that needs it, not the whole test)."""
+    cache = []
+
+    def get():
+        if not cache:
+            cache.append(function())
+        return cache[0]
+    return get
+
+
+def unpack(got, names, what, inputs=None):
+    """The returned tuple ``(a, b, ...)`` with ``len(names)`` entries, or fail saying what came back."""
+    count = len(names)
+    assert_true(isinstance(got, (tuple, list)) and len(got) == count,
+                f"{what} should return a tuple ({', '.join(names)}) of {count} values, "
+                f"but returned {describe(got)}." + format_inputs(inputs))
+    return list(got)
+
+
+def call_unmodified(module, name, args, arg_names, what, kwargs=None):
+    """Call ``module.name(*args, **kwargs)``; fail if it changed any array argument."""
+    kwargs = dict(kwargs or {})
+    out = module.task("call_function_and_return_inputs", key=name, timeout=config.CALL_TIMEOUT,
+                      function=name, args=list(args), kwargs=kwargs)
+    pairs = list(zip(args, out["args_after"], arg_names))
+    pairs += [(kwargs[k], out["kwargs_after"].get(k), k) for k in kwargs]
+    for sent, after, arg in pairs:
+        if isinstance(sent, np.ndarray):
+            after = np.asarray(after)
+            assert_true(after.shape == sent.shape and np.array_equal(after, sent),
+                        f"{what} modified its input `{arg}` (an in-place operation such as "
+                        f"`{arg} -= ...`, `{arg} += ...` or `{arg}[i] = ...` on the caller's array). "
+                        "Functions must return new arrays and leave their inputs unchanged; "
+                        f"start from a copy, e.g. `{arg} = {arg}.copy()` or `np.array({arg}, dtype=float)`."
+                        f"\nInput before the call:\n  {arg} = {preview(sent)}"
+                        f"\nafter the call:\n  {arg} = {preview(after)}")
+    return out["value"]
+
+
+def call_stable(module, name, args):
+    """``module.name(*args)`` and the NumPy overflow/divide/invalid warnings it raised."""
+    out = module.task("call_recording_warnings", key=name, timeout=config.CALL_TIMEOUT,
+                      function=name, args=list(args))
+    return out["value"], out["warnings"]
+
+
+def assert_no_warnings(warnings, what, inputs):
+    assert_true(not warnings,
+                f"{what} returned the right value but raised NumPy warnings: {'; '.join(warnings)}. "
+                "\"Stable\" means no overflow, divide-by-zero or invalid-value warning for logits up "
+                "to |z| = 1e4: use your stable binary_logistic_loss / cross_entropy (or "
+                "np.logaddexp, or subtract the maximum) rather than log(sigmoid(z)) or "
+                "log(softmax(z))." + format_inputs(inputs))
+
+
+def train(module, X, y, m, lr, epochs, batch_size, seed):
+    """The student's ``train_softmax_regression`` with ``rng = default_rng(seed)``."""
+    got = module.task("call_function_with_rng", key="train_softmax_regression",
+                      timeout=TRAIN_TIMEOUT, function="train_softmax_regression", seed=seed,
+                      args=[X, y, m, lr, epochs, batch_size])
+    what = f"train_softmax_regression(X, y, m={m}, lr={lr}, epochs={epochs}, batch_size={batch_size}, rng)"
+    W, b, costs = unpack(got, ["W", "b", "costs"], what)
+    W = as_array(W, what + " -> W")
+    b = as_array(b, what + " -> b")
+    assert_shape(W, (m, X.shape[1]), what + " -> W")
+    assert_shape(b, (m,), what + " -> b")
+    return W, b, costs, what
+
+
+def ref_train(X, y, m, lr, epochs, batch_size, seed=0):
+    return ref.train_softmax_regression(X, y, m, lr, epochs, batch_size, np.random.default_rng(seed))
+
+
+def blobs(rng, n, d, m, spread=1.0):
+    """n examples in d dimensions around m random centres; labels cycle 0..m-1."""
+    centres = rng.normal(0, 1.5, size=(m, d))
+    y = np.arange(n) % m
+    return centres[y] + rng.normal(0, spread, size=(n, d)), y
+
+
+# ---------------------------------------------------------------- linear regression
+
+@weight(1)
+@number("2.1")
+@tags("linear_models", "mse_cost")
+def test_mse_cost(linear_models, rng):
+    """mse_cost: (1/(2n)) ||Xw - y||^2, a single number"""
+    X, y, w = rng.normal(size=(8, 3)), rng.normal(size=8), rng.normal(size=3)
+    inputs = {"X": X, "y": y, "w": w}
+    n = len(y)
+    cost = ref.mse_cost(X, y, w)
+    r = X @ w - y
+    got = assert_number(linear_models.mse_cost(X, y, w), "mse_cost(X, y, w)", inputs)
+    assert_close(got, cost, "mse_cost(X, y, w)", inputs=inputs,
+                 mistakes={"1/n instead of 1/(2n)": 2 * cost,
+                           "sum instead of mean over the examples (no 1/n)": n * cost,
+                           "||Xw - y||^2 with no 1/(2n) at all": 2 * n * cost,
+                           "norm not squared": np.linalg.norm(r) / (2 * n)})
+
+
+@partial_credit(1.5)
+@number("2.2")
+@tags("linear_models", "mse_grad")
+def test_mse_grad(linear_models, rng, set_score=None):
+    """mse_grad: (1/n) X^T (Xw - y), equal to finite differences of the cost"""
+    X, y, w = rng.normal(size=(10, 3)), rng.normal(size=10), rng.normal(size=3)
+    X2, y2, w2 = rng.normal(size=(7, 4)), rng.normal(size=7), rng.normal(size=4)
+    n = len(y)
+
+    def formula():
+        g = ref.mse_grad(X, y, w)
+        assert_close(linear_models.mse_grad(X, y, w), g, "mse_grad(X, y, w)",
+                     inputs={"X": X, "y": y, "w": w},
+                     mistakes={"sum instead of mean over the batch (the 1/n is missing)": n * g,
+                               "an extra factor 2 (the gradient of (1/n)||Xw - y||^2, not of the "
+                               "1/(2n) cost)": 2 * g,
+                               "X^T (y - Xw): flipped sign": -g})
+
+    def finite_differences():
+        fd = numerical_gradient(lambda v: ref.mse_cost(X2, y2, v), w2)
+        assert_close(linear_models.mse_grad(X2, y2, w2), fd,
+                     "mse_grad(X, y, w) (compared with finite differences of mse_cost)",
+                     inputs={"X": X2, "y": y2, "w": w2}, rtol=FD_RTOL, atol=FD_ATOL,
+                     mistakes={"sum instead of mean over the batch (the 1/n is missing)": len(y2) * fd})
+
+    score_cases([("the formula", formula), ("finite differences of mse_cost", finite_differences)],
+                1.5, set_score)
+
+
+@partial_credit(1.5)
+@number("2.3")
+@tags("linear_models", "normal_equations")
+def test_normal_equations(linear_models, rng, set_score=None):
+    """normal_equations: least squares (l2 = 0 by default) and ridge (l2 > 0)"""
+    X, y = rng.normal(size=(20, 4)), rng.normal(size=20)
+    Xr, yr, l2 = rng.normal(size=(6, 4)), rng.normal(size=6), 2.0
+
+    def plain():
+        assert_close(linear_models.normal_equations(X, y), ref.normal_equations(X, y),
+                     "normal_equations(X, y)", inputs={"X": X, "y": y})
+
+    def ridge():
+        A, c = Xr.T @ Xr, Xr.T @ yr
+        assert_close(linear_models.normal_equations(Xr, yr, l2=l2), ref.normal_equations(Xr, yr, l2),
+                     f"normal_equations(X, y, l2={l2})", inputs={"X": Xr, "y": yr, "l2": l2},
+                     mistakes={"l2 ignored (no + l2 I)": ref.normal_equations(Xr, yr),
+                               "l2 times n (+ n l2 I)": ref.normal_equations(Xr, yr, l2 * len(yr)),
+                               "2 l2 instead of l2": ref.normal_equations(Xr, yr, 2 * l2),
+                               "- l2 I instead of + l2 I": ref.normal_equations(Xr, yr, -l2),
+                               "l2 added to every entry of X^T X, not only its diagonal":
+                               np.linalg.solve(A + l2, c)})
+
+    score_cases([("l2 = 0 (default)", plain), ("l2 = 2.0", ridge)], 1.5, set_score)
+
+
+@weight(1)
+@number("2.4")
+@tags("linear_models", "max_learning_rate")
+def test_max_learning_rate(linear_models, rng):
+    """max_learning_rate: 2 / lambda_max(X^T X / n)"""
+    X = rng.normal(size=(30, 4)) * np.array([3.0, 1.0, 0.5, 0.2])
+    n = len(X)
+    inputs = {"X": X}
+    eig = np.linalg.eigvalsh(X.T @ X / n)
+    sigma = np.linalg.svd(X / np.sqrt(n), compute_uv=False)
+    got = assert_number(linear_models.max_learning_rate(X), "max_learning_rate(X)", inputs)
+    assert_close(got, ref.max_learning_rate(X), "max_learning_rate(X)", inputs=inputs,
+                 mistakes={"1 / lambda_max (the factor 2 is missing)": 1 / eig[-1],
+                           "lambda_max of X^T X instead of X^T X / n": 2 / (n * eig[-1]),
+                           "the smallest eigenvalue instead of the largest (eigvalsh sorts ascending)":
+                           2 / eig[0],
+                           "the largest singular value of X / sqrt(n) instead of its square":
+                           2 / sigma[0],
+                           "lambda_max itself, not 2 / lambda_max": eig[-1]})
+
+
+@partial_credit(1.5)
+@number("2.5")
+@tags("linear_models", "linear_regression_gd")
+def test_linear_regression_gd(linear_models, rng, set_score=None):
+    """linear_regression_gd: w and the n_steps + 1 costs, from zeros or from w0 (left unchanged)"""
+    X, y = rng.normal(size=(12, 3)), rng.normal(size=12)
+    lr = 0.5 * ref.max_learning_rate(X)
+    n_steps = 10
+    w0 = rng.normal(size=3)
+
+    def check(got, w0_used, steps, what, inputs):
+        w, costs = unpack(got, ["w", "costs"], what, inputs)
+        w_ref, costs_ref = ref.linear_regression_gd(X, y, lr, steps, w0_used)
+        costs = assert_sequence(costs, what + " -> costs")
+        assert_true(len(costs) == steps + 1,
+                    f"{what}: costs has {len(costs)} entries; it should have n_steps + 1 = {steps + 1}: "
+                    "the cost before each step and the cost after the last one"
+                    + (" (is the cost at the starting point missing?)" if len(costs) == steps else "")
+                    + format_inputs(inputs))
+        mistakes = {}
+        if steps:
+            mistakes = {"one step too few": ref.linear_regression_gd(X, y, lr, steps - 1, w0_used)[0],
+                        "one step too many": ref.linear_regression_gd(X, y, lr, steps + 1, w0_used)[0],
+                        "steps of lr times the summed gradient (sum instead of mean)":
+                        ref.linear_regression_gd(X, y, lr * len(y), steps, w0_used)[0],
+                        "w + lr * gradient (ascent: flipped sign)":
+                        ref.linear_regression_gd(X, y, -lr, steps, w0_used)[0]}
+        assert_close(w, w_ref, what + " -> w", inputs=inputs, mistakes=mistakes)
+        assert_close(costs, costs_ref, what + " -> costs", inputs=inputs,
+                     mistakes={"costs[0] is not the cost at the starting point":
+                               np.concatenate([costs_ref[1:], [np.nan]])})
+
+    def from_zeros():
+        what = f"linear_regression_gd(X, y, lr={lr:.6g}, n_steps={n_steps})"
+        check(linear_models.linear_regression_gd(X, y, lr, n_steps), None, n_steps, what,
+              {"X": X, "y": y})
+
+    def from_w0():
+        what = f"linear_regression_gd(X, y, lr={lr:.6g}, n_steps={n_steps}, w0=w0)"
+        got = call_unmodified(linear_models, "linear_regression_gd", [X, y, lr, n_steps],
+                              ["X", "y", "lr", "n_steps"], what, kwargs={"w0": w0})
+        check(got, w0, n_steps, what, {"X": X, "y": y, "w0": w0})
+
+    def no_steps():
+        what = f"linear_regression_gd(X, y, lr={lr:.6g}, n_steps=0, w0=w0)"
+        check(linear_models.linear_regression_gd(X, y, lr, 0, w0=w0), w0, 0, what,
+              {"X": X, "y": y, "w0": w0})
+
+    score_cases([("from zeros", from_zeros), ("from w0, which is not modified", from_w0),
+                 ("n_steps = 0: w0 and one cost", no_steps)], 1.5, set_score)
+
+
+# ---------------------------------------------------------------- logistic regression
+
+@partial_credit(1)
+@number("2.6")
+@tags("linear_models", "logreg_predict_proba", "logreg_cost")
+def test_logreg_proba_and_cost(linear_models, rng, set_score=None):
+    """logreg_predict_proba and logreg_cost: values, and a stable cost for logits up to 1e4"""
+    X, w, b = rng.normal(size=(9, 3)), rng.normal(size=3), 0.7
+    y = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1])
+    z = X @ w + b
+    n = len(y)
+    inputs = {"X": X, "y": y, "w": w, "b": b}
+
+    def proba():
+        assert_close(linear_models.logreg_predict_proba(X, w, b), ref.logreg_predict_proba(X, w, b),
+                     "logreg_predict_proba(X, w, b)", inputs={"X": X, "w": w, "b": b},
+                     mistakes={"b is missing: sigma(Xw)": ref_calculus.sigmoid(X @ w),
+                               "sigma(-(Xw + b)) (flipped sign)": ref_calculus.sigmoid(-z),
+                               "the logits Xw + b without the sigmoid": z})
+
+    def cost():
+        c = ref.logreg_cost(X, y, w, b)
+        got = assert_number(linear_models.logreg_cost(X, y, w, b), "logreg_cost(X, y, w, b)", inputs)
+        assert_close(got, c, "logreg_cost(X, y, w, b)", inputs=inputs,
+                     mistakes={"sum instead of mean over the examples": n * c,
+                               "b is missing": ref.logreg_cost(X, y, w, 0.0),
+                               "labels swapped (y and 1 - y)": ref.logreg_cost(X, 1 - y, w, b)})
+
+    Xs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [0.5, 0.5]])
+    ws, bs = np.array([5000.0, -5000.0]), 0.0   # logits 5000, -5000, 1e4, -1e4, 0
+    ys = np.array([0, 1, 0, 1, 1])
+
+    def stable():
+        what = "logreg_cost(X, y, w, b)"
+        got, warnings = call_stable(linear_models, "logreg_cost", [Xs, ys, ws, bs])
+        got = assert_number(got, what, {"X": Xs, "y": ys, "w": ws, "b": bs})
+        assert_close(got, ref.logreg_cost(Xs, ys, ws, bs), what, inputs={"X": Xs, "y": ys, "w": ws, "b": bs})
+        assert_no_warnings(warnings, what, {"X": Xs, "y": ys, "w": ws, "b": bs})
+
+    score_cases([("logreg_predict_proba", proba), ("logreg_cost", cost),
+                 ("logreg_cost stable for logits up to 1e4", stable)], 1, set_score)
+
+
+@partial_credit(1.5)
+@number("2.7")
+@tags("linear_models", "logreg_grad")
+def test_logreg_grad(linear_models, rng, set_score=None):
+    """logreg_grad: (dw, db) of the mean loss, equal to finite differences of logreg_cost"""
+    X, w, b = rng.normal(size=(11, 3)), rng.normal(size=3), -0.4
+    y = rng.integers(0, 2, size=11)
+    y[:2] = [0, 1]
+    n = len(y)
+    inputs = {"X": X, "y": y, "w": w, "b": b}
+    what = "logreg_grad(X, y, w, b)"
+    got = lazy(lambda: unpack(linear_models.logreg_grad(X, y, w, b), ["dw", "db"], what, inputs))
+    dw_ref, db_ref = ref.logreg_grad(X, y, w, b)
+    z = X @ w + b
+    r_nosig = z - y
+
+    def dw():
+        assert_close(got()[0], dw_ref, what + " -> dw", inputs=inputs,
+                     mistakes={"sum instead of mean over the batch (the 1/n is missing)": n * dw_ref,
+                               "X^T (y - sigma(z)): flipped sign": -dw_ref,
+                               "the sigmoid is missing: X^T (Xw + b - y) / n": X.T @ r_nosig / n,
+                               "b is missing inside the sigmoid": ref.logreg_grad(X, y, w, 0.0)[0]})
+
+    def db():
+        value = assert_number(got()[1], what + " -> db", inputs)
+        assert_close(value, db_ref, what + " -> db", inputs=inputs,
+                     mistakes={"sum instead of mean over the batch (the 1/n is missing)": n * db_ref,
+                               "the sigmoid is missing: mean(Xw + b - y)": r_nosig.mean(),
+                               "b is missing inside the sigmoid": ref.logreg_grad(X, y, w, 0.0)[1]})
+
+    def finite_differences():
+        fd_w = numerical_gradient(lambda v: ref.logreg_cost(X, y, v, b), w)
+        fd_b = numerical_gradient(lambda v: ref.logreg_cost(X, y, w, float(v[0])), np.array([b]))[0]
+        got_dw, got_db = got()
+        assert_close(got_dw, fd_w, what + " -> dw (compared with finite differences of logreg_cost)",
+                     inputs=inputs, rtol=FD_RTOL, atol=FD_ATOL)
+        assert_close(assert_number(got_db, what + " -> db", inputs), fd_b,
+                     what + " -> db (compared with finite differences of logreg_cost)",
+                     inputs=inputs, rtol=FD_RTOL, atol=FD_ATOL)
+
+    score_cases([("dw", dw), ("db", db), ("finite differences of logreg_cost", finite_differences)],
+                1.5, set_score)
+
+
+@weight(0.5)
+@number("2.8")
+@tags("linear_models", "accuracy")
+def test_accuracy(linear_models, rng):
+    """accuracy: the fraction of equal entries"""
+    y_true = np.array([0, 1, 2, 2, 1, 0, 1, 2, 0, 1])
+    y_pred = np.array([0, 1, 2, 0, 1, 0, 2, 2, 1, 1])
+    inputs = {"y_true": y_true, "y_pred": y_pred}
+    got = assert_number(linear_models.accuracy(y_true, y_pred), "accuracy(y_true, y_pred)", inputs)
+    assert_close(got, 0.7, "accuracy(y_true, y_pred)", inputs=inputs,
+                 mistakes={"the number of equal entries instead of their fraction": 7,
+                           "the error rate (1 - accuracy)": 0.3})
+    y_true, y_pred = rng.integers(0, 4, size=25), rng.integers(0, 4, size=25)
+    got = assert_number(linear_models.accuracy(y_true, y_pred), "accuracy(y_true, y_pred)",
+                        {"y_true": y_true, "y_pred": y_pred})
+    assert_close(got, np.mean(y_true == y_pred), "accuracy(y_true, y_pred)",
+                 inputs={"y_true": y_true, "y_pred": y_pred})
+
+
+# ---------------------------------------------------------------- softmax regression
+
+@partial_credit(1)
+@number("2.9")
+@tags("linear_models", "linear_trsf", "softmax_regression_predict")
+def test_linear_trsf_and_predict(linear_models, rng, set_score=None):
+    """linear_trsf (X W^T + b, shape (n, m)) and softmax_regression_predict (argmax class)"""
+    n, d, m = 6, 4, 3
+    X, W, b = rng.normal(size=(n, d)), rng.normal(size=(m, d)), rng.normal(size=m)
+    inputs = {"X": X, "W": W, "b": b}
+
+    def trsf():
+        assert_close(linear_models.linear_trsf(X, W, b), ref.linear_trsf(X, W, b),
+                     "linear_trsf(X, W, b)", inputs=inputs,
+                     mistakes={"b is missing": X @ W.T})
+
+    def predict():
+        Z = ref.linear_trsf(X, W, b)
+        assert_close(linear_models.softmax_regression_predict(X, W, b),
+                     ref.softmax_regression_predict(X, W, b), "softmax_regression_predict(X, W, b)",
+                     inputs=inputs, mistakes={"argmin instead of argmax": Z.argmin(axis=1),
+                                              "b is missing": (X @ W.T).argmax(axis=1)})
+
+    score_cases([("linear_trsf", trsf), ("softmax_regression_predict", predict)], 1, set_score)
+
+
+@partial_credit(1.5)
+@number("2.10")
+@tags("linear_models", "cost_ce")
+def test_cost_ce(linear_models, rng, set_score=None):
+    """cost_ce: mean cross-entropy, a single number, stable for logits up to 1e4"""
+    n, d, m = 8, 3, 4
+    X, W, b = rng.normal(size=(n, d)), rng.normal(size=(m, d)), rng.normal(size=m)
+    y = np.array([0, 1, 2, 3, 3, 2, 1, 0])
+    inputs = {"X": X, "y": y, "W": W, "b": b}
+    what = "cost_ce(X, y, W, b)"
+
+    def values():
+        c = ref.cost_ce(X, y, W, b)
+        ls = ref_calculus.log_softmax(ref.linear_trsf(X, W, b))
+        got = assert_number(linear_models.cost_ce(X, y, W, b), what, inputs)
+        assert_close(got, c, what, inputs=inputs,
+                     mistakes={"sum instead of mean over the examples": n * c,
+                               "b is missing": ref.cost_ce(X, y, W, np.zeros(m)),
+                               "- log softmax summed over all classes, not only the label's":
+                               -ls.sum() / n,
+                               "log softmax without the minus sign": -c})
+
+    def single_example():
+        x1, y1 = X[:1], y[:1]
+        got = assert_number(linear_models.cost_ce(x1, y1, W, b), what, {"X": x1, "y": y1, "W": W, "b": b})
+        assert_close(got, ref.cost_ce(x1, y1, W, b), what, inputs={"X": x1, "y": y1, "W": W, "b": b})
+
+    Xs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.5]])
+    Ws = np.array([[5000.0, 5000.0], [-5000.0, -5000.0], [0.0, 0.0]])
+    bs = np.zeros(3)
+    ys = np.array([1, 0, 2, 0])
+
+    def stable():
+        si = {"X": Xs, "y": ys, "W": Ws, "b": bs}
+        got, warnings = call_stable(linear_models, "cost_ce", [Xs, ys, Ws, bs])
+        got = assert_number(got, what, si)
+        assert_close(got, ref.cost_ce(Xs, ys, Ws, bs), what, inputs=si)
+        assert_no_warnings(warnings, what, si)
+
+    score_cases([("values", values), ("one example", single_example),
+                 ("stable for logits up to 1e4", stable)], 1.5, set_score)
+
+
+@partial_credit(1.5)
+@number("2.11")
+@tags("linear_models", "softmax_regression_grad")
+def test_softmax_regression_grad(linear_models, rng, set_score=None):
+    """softmax_regression_grad: dW (m, d) and db (m,) of the mean cost, equal to finite differences"""
+    n, d, m = 7, 4, 3
+    X, W, b = rng.normal(size=(n, d)), rng.normal(size=(m, d)), rng.normal(size=m)
+    y = np.array([0, 1, 2, 2, 1, 0, 2])
+    inputs = {"X": X, "y": y, "W": W, "b": b}
+    what = "softmax_regression_grad(X, y, W, b)"
+    got = lazy(lambda: unpack(linear_models.softmax_regression_grad(X, y, W, b), ["dW", "db"],
+                              what, inputs))
+    dW_ref, db_ref = ref.softmax_regression_grad(X, y, W, b)
+    G = ref_calculus.cross_entropy_grad(ref.linear_trsf(X, W, b), y)
+
+    def dW():
+        assert_close(got()[0], dW_ref, what + " -> dW", inputs=inputs,
+                     mistakes={"sum instead of mean over the batch (the 1/n is missing)": n * dW_ref,
+                               "(onehot - softmax): flipped sign": -dW_ref,
+                               "b is missing in the logits": ref.softmax_regression_grad(X, y, W, 0 * b)[0]})
+
+    def db():
+        assert_close(got()[1], db_ref, what + " -> db", inputs=inputs,
+                     mistakes={"sum instead of mean over the batch (the 1/n is missing)": n * db_ref,
+                               "summed over the classes instead of the examples": G.sum(axis=1) / n,
+                               "(onehot - softmax): flipped sign": -db_ref})
+
+    def finite_differences():
+        fd_W = numerical_gradient(lambda V: ref.cost_ce(X, y, V, b), W)
+        fd_b = numerical_gradient(lambda v: ref.cost_ce(X, y, W, v), b)
+        got_dW, got_db = got()
+        assert_close(got_dW, fd_W, what + " -> dW (compared with finite differences of cost_ce)",
+                     inputs=inputs, rtol=FD_RTOL, atol=FD_ATOL)
+        assert_close(got_db, fd_b, what + " -> db (compared with finite differences of cost_ce)",
+                     inputs=inputs, rtol=FD_RTOL, atol=FD_ATOL)
+
+    score_cases([("dW", dW), ("db", db), ("finite differences of cost_ce", finite_differences)],
+                1.5, set_score)
+
+
+@partial_credit(1.5)
+@number("2.12")
+@tags("linear_models", "train_softmax_regression")
+def test_train_softmax_regression_full_batch(linear_models, rng, set_score=None):
+    """train_softmax_regression: with batch_size = n it is full-batch gradient descent from zeros"""
+    n, d, m = 30, 3, 3
+    X, y = blobs(rng, n, d, m)
+    lr, epochs = 0.5, 12
+    result = lazy(lambda: train(linear_models, X, y, m, lr, epochs, n, seed=1))
+    W_ref, b_ref, costs_ref = ref_train(X, y, m, lr, epochs, n)
+    inputs = {"X": X, "y": y}
+
+    def params():
+        W, b, _, what = result()
+        mistakes_W = {"steps of lr times the summed gradient (sum instead of mean over the batch)":
+                      ref_train(X, y, m, lr * n, epochs, n)[0],
+                      "one epoch too few": ref_train(X, y, m, lr, epochs - 1, n)[0],
+                      "one epoch too many": ref_train(X, y, m, lr, epochs + 1, n)[0],
+                      "W + lr dW (ascent: flipped sign)": ref_train(X, y, m, -lr, epochs, n)[0]}
+        assert_close(W, W_ref, what + " -> W", inputs=inputs, mistakes=mistakes_W)
+        assert_close(b, b_ref, what + " -> b", inputs=inputs,
+                     mistakes={"b never updated": np.zeros(m)})
+
+    def costs():
+        _, _, got_costs, what = result()
+        got_costs = assert_sequence(got_costs, what + " -> costs")
+        assert_true(len(got_costs) == epochs,
+                    f"{what}: costs has {len(got_costs)} entries; it should have one per epoch "
+                    f"({epochs}), the cost_ce on all of X after each epoch.")
+        before = np.concatenate([[np.log(m)], costs_ref[:-1]])
+        assert_close(got_costs, costs_ref, what + " -> costs", inputs=inputs,
+                     mistakes={"costs[e] is the cost before epoch e instead of after it": before,
+                               "costs summed instead of averaged over the examples":
+                               n * np.asarray(costs_ref)})
+
+    score_cases([("W and b", params), ("costs", costs)], 1.5, set_score)
+
+
+@partial_credit(1.5)
+@number("2.13")
+@tags("linear_models", "train_softmax_regression")
+def test_train_softmax_regression_minibatch(linear_models, rng, set_score=None):
+    """train_softmax_regression: mini-batches shuffled by rng: costs, reproducibility, final cost"""
+    n, d, m = 60, 4, 3
+    X, y = blobs(rng, n, d, m)
+    lr, epochs, batch_size = 0.1, 20, 10
+    seed_a, seed_b = 11, 12
+    run_a = lazy(lambda: train(linear_models, X, y, m, lr, epochs, batch_size, seed_a))
+    run_a2 = lazy(lambda: train(linear_models, X, y, m, lr, epochs, batch_size, seed_a))
+    run_b = lazy(lambda: train(linear_models, X, y, m, lr, epochs, batch_size, seed_b))
+    inputs = {"X": X, "y": y}
+
+    def costs_match():
+        W, b, costs, what = run_a()
+        costs = assert_sequence(costs, what + " -> costs")
+        assert_true(len(costs) == epochs,
+                    f"{what}: costs has {len(costs)} entries; it should have one per epoch ({epochs}).")
+        final = ref.cost_ce(X, y, W, b)
+        assert_true(abs(costs[-1] - final) <= 1e-6 * abs(final) + 1e-9,
+                    f"{what}: costs[-1] = {float(costs[-1])!r}, but cost_ce of the returned W, b on all of X "
+                    f"is {final!r}. costs[e] must be the cost on the whole training set after epoch e "
+                    "(not the cost of the last mini-batch, nor a running average).")
+        assert_true(costs[0] < np.log(m) and costs[-1] < costs[0],
+                    f"{what}: the cost should go down: cost at W = 0 is log(m) = {np.log(m):.4f}, "
+                    f"costs[0] = {costs[0]:.6g}, costs[-1] = {costs[-1]:.6g}.")
+
+    def reproducible():
+        W1, b1, _, what = run_a()
+        W2, b2, _, _ = run_a2()
+        assert_true(np.allclose(W1, W2, rtol=1e-9, atol=1e-12) and np.allclose(b1, b2, rtol=1e-9, atol=1e-12),
+                    f"{what}: two runs with rng = np.random.default_rng({seed_a}) gave different W, b. "
+                    "All randomness must come from the rng argument (rng.permutation(n)), not from "
+                    "np.random.* or an unseeded generator.")
+
+    def shuffled():
+        W1, _, _, what = run_a()
+        W2, _, _, _ = run_b()
+        assert_true(np.abs(W1 - W2).max() > 1e-8,
+                    f"{what}: runs with two different seeds ({seed_a} and {seed_b}) gave the same W: "
+                    "the examples should be shuffled with rng each epoch (e.g. rng.permutation(n)).")
+
+    def near_reference():
+        W, b, _, what = run_a()
+        final = ref.cost_ce(X, y, W, b)
+        expected = ref_train(X, y, m, lr, epochs, batch_size, seed_a)[2][-1]
+        # Over 300 seeds the reference's final cost has a spread of 0.004 around
+        # ~0.34; 0.02 accepts any shuffling, and a step size off by a factor does not fit.
+        assert_true(abs(final - expected) <= 0.02,
+                    f"{what}: cost_ce of the returned W, b on X is {final:.6g}; the reference "
+                    f"implementation reaches {expected:.6g} with the same settings (any shuffle gives "
+                    "within 0.02 of it). Check the step (mean gradient of each mini-batch, W -= lr dW, "
+                    "b -= lr db), the number of steps per epoch (every example once), and that "
+                    "training starts from zeros.")
+
+    score_cases([("costs: one per epoch, costs[-1] = cost_ce(W, b) on all of X, going down", costs_match),
+                 ("same rng seed, same result", reproducible),
+                 ("different seeds, different shuffles", shuffled),
+                 ("final cost near the reference's", near_reference)], 1.5, set_score)
+
+
+# ---------------------------------------------------------------- perceptron
+
+@partial_credit(1.5)
+@number("2.14")
+@tags("linear_models", "perceptron_update")
+def test_perceptron_update(linear_models, set_score=None):
+    """perceptron_update: unchanged when right, rows y and y_hat moved when wrong, first index on ties"""
+    W = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 1.0], [-1.0, 1.0, 0.0]])
+    x = np.array([1.0, 2.0, 1.0])  # scores W x = [0, 5, 1]: predicts 1
+
+    def moved(W, x, y, y_hat):
+        new = W.copy()
+        new[y] += x
+        new[y_hat] -= x
+        return new
+
+    def check(W, x, y, what_extra=""):
+        inputs = {"W": W, "x": x, "y": y}
+        what = f"perceptron_update(W, x, y={y})"
+        scores = W @ x
+        first = int(np.argmax(scores))
+        last = len(scores) - 1 - int(np.argmax(scores[::-1]))
+        only_y = W.copy()
+        only_y[y] += x
+        mistakes = {"only row y updated (row y_hat -= x is missing)": only_y if first != y else None,
+                    "signs swapped (row y -= x, row y_hat += x)":
+                    moved(W, -x, y, first) if first != y else None,
+                    "ties broken by the last index instead of the first":
+                    (moved(W, x, y, last) if last != y else W) if last != first else None}
+        got = call_unmodified(linear_models, "perceptron_update", [W, x, y], ["W", "x", "y"], what)
+        assert_close(got, ref.perceptron_update(W, x, y), what + what_extra, inputs=inputs,
+                     mistakes=mistakes)
+
+    Wt = np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    xt = np.array([1.0, -1.0, 2.0])  # scores [-1, 2, 2]: a tie between rows 1 and 2
+    score_cases([
+        ("right prediction: W unchanged", lambda: check(W, x, 1)),
+        ("wrong prediction: W[y] += x, W[y_hat] -= x (and W not modified in place)",
+         lambda: check(W, x, 2)),
+        ("all scores equal (W = 0): y_hat = 0", lambda: check(np.zeros((3, 3)), x, 2,
+                                                              " (with W = 0 every score ties)")),
+        ("tie between rows 1 and 2: y_hat = 1", lambda: check(Wt, xt, 2, " (scores W x = [-1, 2, 2])")),
+    ], 1.5, set_score)
+
+
+@partial_credit(1)
+@number("2.15")
+@tags("linear_models", "train_perceptron")
+def test_train_perceptron(linear_models, rng, set_score=None):
+    """train_perceptron: epochs passes over the examples in order, from W = 0"""
+    # Small integer features: every score is computed exactly, so ties are real ties
+    # and every correct implementation makes the same updates.
+    n, d, m = 15, 4, 3
+    X = rng.integers(-3, 4, size=(n, d)).astype(float)
+    y = rng.integers(0, m, size=n)
+
+    def check(epochs):
+        what = f"train_perceptron(X, y, m={m}, epochs={epochs})"
+        got = call_unmodified(linear_models, "train_perceptron", [X, y, m, epochs],
+                              ["X", "y", "m", "epochs"], what)
+        assert_close(got, ref.train_perceptron(X, y, m, epochs), what, inputs={"X": X, "y": y},
+                     mistakes={"one epoch too few": ref.train_perceptron(X, y, m, epochs - 1),
+                               "one epoch too many": ref.train_perceptron(X, y, m, epochs + 1),
+                               "examples visited in reverse order":
+                               ref.train_perceptron(X[::-1], y[::-1], m, epochs)})
+
+    score_cases([("1 epoch", lambda: check(1)), ("4 epochs", lambda: check(4))], 1, set_score)
+
+
+# ---------------------------------------------------------------- hidden seed
+
+@partial_credit(1)
+@number("2.16")
+@tags("linear_models", "mse_grad", "normal_equations", "logreg_grad", "cost_ce",
+      "softmax_regression_grad")
+@visibility("after_due_date")
+def test_hidden_inputs(linear_models, hidden_rng, set_score=None):
+    """gradients, costs and normal equations on inputs from a hidden seed"""
+    n, d, m = 9, 3, 4
+    X = hidden_rng.normal(size=(n, d))
+    yr = hidden_rng.normal(size=n)
+    yb = hidden_rng.integers(0, 2, size=n)
+    yc = hidden_rng.integers(0, m, size=n)
+    w, b = hidden_rng.normal(size=d), float(hidden_rng.normal())
+    W, bv = hidden_rng.normal(size=(m, d)), hidden_rng.normal(size=m)
+    l2 = float(hidden_rng.uniform(0.1, 2.0))
+
+    def pair(got, expected, what, inputs, names):
+        first, second = unpack(got, names, what, inputs)
+        assert_close(first, expected[0], f"{what} -> {names[0]}", inputs=inputs)
+        assert_close(second, expected[1], f"{what} -> {names[1]}", inputs=inputs)
+
+    score_cases([
+        ("mse_grad", lambda: assert_close(linear_models.mse_grad(X, yr, w), ref.mse_grad(X, yr, w),
+                                          "mse_grad(X, y, w)", inputs={"X": X, "y": yr, "w": w})),
+        ("normal_equations", lambda: assert_close(
+            linear_models.normal_equations(X, yr, l2=l2), ref.normal_equations(X, yr, l2),
+            f"normal_equations(X, y, l2={l2:.6g})", inputs={"X": X, "y": yr})),
+        ("logreg_grad", lambda: pair(linear_models.logreg_grad(X, yb, w, b), ref.logreg_grad(X, yb, w, b),
+                                     "logreg_grad(X, y, w, b)", {"X": X, "y": yb, "w": w, "b": b},
+                                     ["dw", "db"])),
+        ("cost_ce", lambda: assert_close(
+            assert_number(linear_models.cost_ce(X, yc, W, bv), "cost_ce(X, y, W, b)"),
+            ref.cost_ce(X, yc, W, bv), "cost_ce(X, y, W, b)", inputs={"X": X, "y": yc, "W": W, "b": bv})),
+        ("softmax_regression_grad", lambda: pair(
+            linear_models.softmax_regression_grad(X, yc, W, bv), ref.softmax_regression_grad(X, yc, W, bv),
+            "softmax_regression_grad(X, y, W, b)", {"X": X, "y": yc, "W": W, "b": bv}, ["dW", "db"])),
+    ], 1, set_score)
