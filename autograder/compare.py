@@ -171,7 +171,7 @@ def recognise(got, expected, mistakes=None):
     if expected.ndim == 2 and matches(got, expected.T, 1e-5, 1e-8):
         return "transposed result"
     flat_g, flat_e = np.ravel(got), np.ravel(expected)
-    if flat_g.shape == flat_e.shape:
+    if flat_g.shape == flat_e.shape and flat_e.size > 1:  # any number is a multiple of another
         scale = np.dot(flat_g, flat_e) / np.dot(flat_e, flat_e)
         if abs(scale) > 1e-12 and abs(scale - 1) > 1e-3 and matches(got, scale * expected, 1e-5, 1e-8):
             return f"the right answer times {scale:.6g} (a missing or extra factor, e.g. sum instead of mean, or a factor 2)"

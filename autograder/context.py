@@ -163,7 +163,7 @@ class StudentModule:
                                  "so this test could not run.")
         return min(timeout, remaining)
 
-    def _run(self, key, method, *args, timeout, **kwargs):
+    def _run(self, key, method, /, *args, timeout, **kwargs):
         process = self._ensure()
         timeout = self._budget(timeout, key)
         try:
@@ -190,7 +190,7 @@ class StudentModule:
             raise StudentError(f"{self.name}.py does not define {name}.")
         return self._run(name, lambda p, **k: p.get(name, **k), timeout=timeout)
 
-    def task(self, task, *, key, timeout, cpu_budget=None, **kwargs):
+    def task(self, task, /, *, key, timeout, cpu_budget=None, **kwargs):
         """Run tasks.``task`` with this module; ``key`` names the student function it exercises."""
         return self._run(key, lambda p, **k: p.task(task, what=key, **k), timeout=timeout,
                          cpu_budget=cpu_budget, **kwargs)

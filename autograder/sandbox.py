@@ -350,10 +350,10 @@ class StudentProcess:
     def get(self, name, timeout=10.0):
         return self._request({"op": "get", "name": name}, timeout, None, name)
 
-    def task(self, name, *, timeout, cpu_budget=None, what=None, **kwargs):
-        """Run a worker-side task from tasks.py with this module."""
-        return self._request({"op": "task", "name": name, "kwargs": kwargs},
-                             timeout, cpu_budget, what or name)
+    def task(self, task_name, /, *, timeout, cpu_budget=None, what=None, **kwargs):
+        """Run a worker-side task from tasks.py with this module (``kwargs`` may include ``name``)."""
+        return self._request({"op": "task", "name": task_name, "kwargs": kwargs},
+                             timeout, cpu_budget, what or task_name)
 
     def printed(self):
         """What the student's code has printed so far (first kilobytes) and the total size."""
