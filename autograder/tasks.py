@@ -187,3 +187,56 @@ def call_function_and_return_inputs(module, function, args=(), kwargs=None):
     """Same as :func:`call_and_return_inputs`."""
     return call_and_return_inputs(module, function, args, kwargs)
 
+
+# ---------------------------------------------------------------------------
+# Part 5 (torch_models): probes for dropout, the models and train_torch
+# ---------------------------------------------------------------------------
+
+def call_function_with_rng_returning_inputs(module, function, seed, args=(), kwargs=None,
+                                            rng_argument="rng"):
+    """:func:`call_with_rng`, also returning the arguments as the call left them."""
+    kwargs = dict(kwargs or {})
+    value = call_with_rng(module, function, seed, args, kwargs, rng_argument)
+    return {"value": value, "args_after": list(args), "kwargs_after": kwargs}
+
+
+def model_parameter_shapes(module, kind, config, seed):
+    """``[name, shape]`` of every parameter of the student's model of ``kind``."""
+    model = build_model(module, kind, config, seed)
+    return [[str(name), [int(n) for n in p.shape]] for name, p in model.named_parameters()]
+
+
+def _grader_torch_model(kind, d, m, seed):
+    """A model the grader builds (not the student's), to test ``train_torch`` on its own."""
+    torch = _torch()
+    torch.manual_seed(seed)
+    nn = torch.nn
+    if kind == "linear":
+        return nn.Linear(d, m)
+    if kind == "dropout_mlp":
+        return nn.Sequential(nn.Linear(d, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, m))
+    raise ValueError(f"unknown grader model {kind!r}")
+
+
+def train_torch_probe(module, kind, X, y, m, epochs, lr, batch_size, seed, options=None):
+    """The student's ``train_torch`` on a grader-built model and a small problem.
+
+    ``kind`` is 'linear' (``nn.Linear(d, m)``) or 'dropout_mlp' (Linear, ReLU,
+    Dropout(0.5), Linear). Returns the initial parameters and the initial logits
+    (eval mode), the returned losses, and the final predictions (eval mode).
+    """
+    torch = _torch()
+    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    yt = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
+    model = _grader_torch_model(kind, Xt.shape[1], int(m), seed)
+    initial = {name: p.detach().cpu().numpy().copy() for name, p in model.named_parameters()}
+    model.eval()
+    with torch.no_grad():
+        initial_logits = model(Xt).cpu().numpy().copy()
+    model.train()
+    losses = module.train_torch(model, Xt, yt, epochs, lr, batch_size, seed, **(options or {}))
+    model.eval()
+    with torch.no_grad():
+        predictions = model(Xt).argmax(dim=1).cpu().numpy()
+    return {"initial": initial, "initial_logits": initial_logits, "losses": losses,
+            "predictions": predictions}

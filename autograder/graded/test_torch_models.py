@@ -1,0 +1,650 @@
+"""Part 5: torch_models.py — autograd, dropout and PyTorch models (20 points).
+
+This process never imports torch (it would cost ~250 MB of the 768 MB the grader
+shares with the student's process): expected values come from NumPy formulas,
+and everything that needs torch (building a model, training it) runs beside the
+student's code in the sandbox (autograder/tasks.py) and returns plain data.
+"""
+import numpy as np
+import pytest
+from gradescope_utils.autograder_utils.decorators import number, partial_credit, tags, weight
+
+from autograder import config
+from autograder.codec import Unsupported
+from autograder.compare import (CheckFailed, as_array, assert_close, assert_keys, assert_sequence,
+                                assert_shape, assert_true, describe, matches, score_cases)
+
+KINDS = ("logreg", "mlp", "convnet")
+TORCH_TIMEOUT = 60.0     # a small model or training problem; generous for a slow, shared CPU
+# float32 training compared with float64 NumPy formulas: float32 rounding (~1e-7
+# relative per operation) over a few steps stays far below 1e-4; every bug we know
+# of changes the losses by 1e-2 or more.
+FLOAT32_RTOL = 1e-4
+# Statistical checks of dropout use 5.5 standard deviations: a correct
+# implementation fails one with probability below 1e-7.
+SIGMAS = 5.5
+
+
+# ---------------------------------------------------------------------------
+# autograd_descent
+# ---------------------------------------------------------------------------
+
+def gradient_descent(x, target, lr, n_steps, *, accumulate=False, ascent=False, loss_power=2):
+    """w after n_steps of GD from zeros on (target - x.w)**loss_power (NumPy, closed-form gradient)."""
+    w = np.zeros_like(x)
+    accumulated = np.zeros_like(x)
+    for _ in range(n_steps):
+        residual = target - x @ w
+        gradient = -2 * residual * x if loss_power == 2 else -x
+        if accumulate:  # .backward() adds to w.grad: without zeroing it, the gradients pile up
+            accumulated = accumulated + gradient
+            gradient = accumulated
+        w = w + lr * gradient if ascent else w - lr * gradient
+    return w
+
+
+def descent_mistakes(x, target, lr, n_steps):
+    return {
+        "w.grad is not reset to zero after each step (.backward() accumulates gradients)":
+            gradient_descent(x, target, lr, n_steps, accumulate=True),
+        "gradient ascent: w + lr * grad instead of w - lr * grad":
+            gradient_descent(x, target, lr, n_steps, ascent=True),
+        f"{n_steps - 1} steps instead of {n_steps} (off by one)": gradient_descent(x, target, lr, n_steps - 1),
+        f"{n_steps + 1} steps instead of {n_steps} (off by one)": gradient_descent(x, target, lr, n_steps + 1),
+        "the loss is not squared (use (target - x @ w) ** 2)":
+            gradient_descent(x, target, lr, n_steps, loss_power=1),
+        "half the gradient: the loss is 1/2 (target - x @ w)^2 instead of (target - x @ w)^2":
+            gradient_descent(x, target, lr / 2, n_steps),
+    }
+
+
+def call_descent(torch_models, x, target, lr, n_steps):
+    return torch_models.task("call_function_and_return_inputs", key="autograd_descent",
+                             timeout=TORCH_TIMEOUT, function="autograd_descent",
+                             args=[x, target, lr, n_steps])
+
+
+@weight(2)
+@partial_credit(2)
+@number("5.1")
+@tags("torch_models", "autograd_descent")
+def test_autograd_descent(torch_models, rng, set_score=None):
+    """autograd_descent: gradient descent on (target − xᵀw)² with loss.backward()"""
+    # Values are compared with rtol 1e-5 so that a float32 computation is
+    # penalised once, by the dtype case, and not by every case.
+    def converges_to_fifth():
+        x, target, lr, n_steps = np.ones(5), 1.0, 0.05, 100
+        what = f"autograd_descent(x, target={target}, lr={lr}, n_steps={n_steps})"
+        got = call_descent(torch_models, x, target, lr, n_steps)["value"]
+        assert_close(got, gradient_descent(x, target, lr, n_steps), what + " (w should approach 0.2 in every entry)",
+                     inputs={"x": x}, rtol=1e-5, atol=1e-8, mistakes=descent_mistakes(x, target, lr, n_steps))
+
+    x = np.round(rng.normal(0, 1, 4), 3)
+    target, lr, n_steps = 1.3, 0.02, 7
+    what = f"autograd_descent(x, target={target}, lr={lr}, n_steps={n_steps})"
+    result = {}
+
+    def few_steps():
+        result["call"] = call_descent(torch_models, x, target, lr, n_steps)
+        assert_close(result["call"]["value"], gradient_descent(x, target, lr, n_steps),
+                     what + f": w after exactly {n_steps} steps from w = 0", inputs={"x": x}, rtol=1e-5,
+                     atol=1e-8, mistakes=descent_mistakes(x, target, lr, n_steps))
+
+    def float64_and_input_kept():
+        call = result.get("call") or call_descent(torch_models, x, target, lr, n_steps)
+        got = as_array(call["value"], what, inputs={"x": x})
+        assert_shape(got, x.shape, what, inputs={"x": x})
+        assert_true(got.dtype == np.float64,
+                    f"{what} returned values of dtype {got.dtype}; expected float64 (x is float64). Make the "
+                    "tensors float64: torch.tensor(x) or torch.as_tensor(x) keep float64, "
+                    "torch.tensor(x, dtype=torch.float32) and torch.FloatTensor do not.")
+        after = call["args_after"][0]
+        assert_true(isinstance(after, np.ndarray) and np.array_equal(after, x),
+                    f"{what} modified its input x (it became {after!r}; it was {x!r}). "
+                    "torch.from_numpy shares memory with x: do not update that tensor in place.")
+
+    score_cases([("x = (1, 1, 1, 1, 1), target 1: converges to w = (0.2, ..., 0.2)", converges_to_fifth),
+                 (f"random x in R^4, target {target}: exactly {n_steps} steps", few_steps),
+                 ("returns a float64 array of the shape of x and leaves x unchanged", float64_and_input_kept)],
+                2, set_score)
+
+
+# ---------------------------------------------------------------------------
+# dropout
+# ---------------------------------------------------------------------------
+
+def call_dropout(torch_models, x, p, training, seed):
+    return torch_models.task("call_function_with_rng_returning_inputs", key="dropout", timeout=TORCH_TIMEOUT,
+                             function="dropout", seed=seed, args=[x, p, training])
+
+
+def check_dropout_training(torch_models, x, p, seed):
+    """dropout(x, p, True, rng) on a large x without zeros: statistics and exact survivors."""
+    what = f"dropout(x, p={p}, training=True, rng) with x of shape {x.shape}"
+    out = as_array(call_dropout(torch_models, x, p, True, seed)["value"], what, inputs={"x": x})
+    assert_shape(out, x.shape, what)
+    n = x.size
+    dropped = out == 0
+    fraction = float(dropped.mean())
+    tolerance = SIGMAS * np.sqrt(p * (1 - p) / n)
+    if abs(fraction - p) > tolerance:
+        hint = ""
+        if abs(fraction - (1 - p)) <= tolerance:
+            hint = (" This looks like a classic mistake: p used as the probability of KEEPING an entry "
+                    "(p is the probability of dropping it).")
+        elif fraction == 0:
+            hint = " No entry was zeroed: is the mask applied when training=True?"
+        raise CheckFailed(f"{what} zeroed {fraction:.2%} of the {n:,} entries of x (none of which is 0); "
+                          f"each entry should be zeroed with probability p = {p}, so about {p:.0%} "
+                          f"(± {tolerance:.2%}) of them.{hint}")
+    kept = ~dropped
+    assert_close(out[kept], x[kept] / (1 - p), f"{what}: the entries that were kept (should be x / (1 − p))",
+                 mistakes={"dropout not rescaled: kept entries must be divided by 1 − p (inverted dropout)":
+                           x[kept],
+                           "kept entries divided by p instead of 1 − p": x[kept] / p,
+                           "kept entries multiplied by 1 − p instead of divided by it": x[kept] * (1 - p)})
+    spread = SIGMAS * np.sqrt(np.sum(x ** 2) * p / (1 - p)) / n
+    mean, expected = float(out.mean()), float(x.mean())
+    assert_true(abs(mean - expected) <= spread,
+                f"{what}: the mean of the output is {mean:.4f}; inverted dropout keeps the expected value, "
+                f"so it should be close to the mean of x, {expected:.4f} (± {spread:.4f}).")
+
+
+@weight(2)
+@partial_credit(2)
+@number("5.2")
+@tags("torch_models", "dropout")
+def test_dropout_training(torch_models, rng, set_score=None):
+    """dropout: with training=True, zeroes a fraction p and scales the rest by 1/(1 − p)"""
+    seeds = [int(s) for s in rng.integers(0, 2 ** 31, 3)]
+    cases = [
+        (0.3, rng.uniform(0.5, 2.0, (200, 500)), seeds[0]),
+        (0.75, np.where(rng.random((10, 40, 50)) < 0.5, -1, 1) * rng.uniform(0.1, 3.0, (10, 40, 50)), seeds[1]),
+        (0.1, rng.uniform(-3.0, -0.5, 50000), seeds[2]),
+    ]
+    score_cases([(f"p = {p}, x of shape {x.shape}",
+                  lambda p=p, x=x, seed=seed: check_dropout_training(torch_models, x, p, seed))
+                 for p, x, seed in cases], 2, set_score)
+
+
+@weight(1)
+@partial_credit(1)
+@number("5.3")
+@tags("torch_models", "dropout")
+def test_dropout_identity(torch_models, rng, set_score=None):
+    """dropout: x unchanged when training=False or p = 0; the input is not modified"""
+    x = rng.uniform(0.5, 2.0, (30, 40))
+    seed = int(rng.integers(0, 2 ** 31))
+
+    def unchanged(p, training, mistake):
+        what = f"dropout(x, p={p}, training={training}, rng)"
+        out = as_array(call_dropout(torch_models, x, p, training, seed)["value"], what, inputs={"x": x})
+        assert_shape(out, x.shape, what)
+        zeroed = int(np.sum(out == 0))
+        assert_true(zeroed == 0, f"{what} zeroed {zeroed} of the {x.size} entries of x; it should return x "
+                                 f"unchanged. This looks like a classic mistake: {mistake}.")
+        assert_close(out, x, f"{what} (should return x unchanged)", inputs={"x": x},
+                     mistakes={mistake + " (x was scaled by 1/(1 − p))": x / (1 - p)} if p < 1 else None)
+
+    def input_kept():
+        p = 0.5
+        what = f"dropout(x, p={p}, training=True, rng)"
+        after = call_dropout(torch_models, x, p, True, seed)["args_after"][0]
+        changed = int(np.sum(after != x)) if isinstance(after, np.ndarray) and after.shape == x.shape else x.size
+        assert_true(changed == 0, f"{what} modified its input x in place ({changed} of its {x.size} entries "
+                                  "changed), e.g. with x *= mask or x[mask] = 0. Return a new array.")
+
+    score_cases([("training=False: x unchanged", lambda: unchanged(0.5, False, "dropout active in eval "
+                                                                   "(training=False must switch it off)")),
+                 ("p = 0: x unchanged", lambda: unchanged(0.0, True, "entries dropped although p = 0")),
+                 ("x is not modified", input_kept)], 1, set_score)
+
+
+# ---------------------------------------------------------------------------
+# The models
+# ---------------------------------------------------------------------------
+
+def forward(torch_models, kind, config_, inputs, seed, key):
+    """Outputs of the student's untrained model in train() and eval() mode (two passes each)."""
+    value = torch_models.task("model_forward", key=key, timeout=TORCH_TIMEOUT, kind=kind, config=config_,
+                              inputs=inputs, seed=seed)
+    return value
+
+
+def logits(value, what, n, m=10):
+    """The returned (n, m) logits as a float array, with checks of shape, dtype and finiteness."""
+    out = as_array(value, what)
+    assert_shape(out, (n, m), what)
+    assert_true(out.dtype.kind == "f", f"{what} returned logits of dtype {out.dtype}; expected floats.")
+    assert_true(np.all(np.isfinite(out)), f"{what} returned logits with nan or inf.")
+    return out.astype(float)
+
+
+def affine_inputs(rng, n_extra, d=784):
+    """Rows a, b, (a + b) / 2 and n_extra more, float32."""
+    a, b = rng.normal(0, 1, d), rng.normal(0, 1, d)
+    rows = [a, b, (a + b) / 2] + [rng.uniform(0, 1, d) for _ in range(n_extra)]
+    return np.asarray(rows, dtype=np.float32)
+
+
+def affine_gap(out):
+    """How far f((a+b)/2) is from (f(a) + f(b))/2, relative to the size of the outputs."""
+    gap = np.abs(out[2] - (out[0] + out[1]) / 2).max()
+    return float(gap / (np.abs(out[:3]).max() + 1e-12))
+
+
+def weight_shapes(torch_models, kind, config_, seed, key):
+    shapes = torch_models.task("model_parameter_shapes", key=key, timeout=TORCH_TIMEOUT, kind=kind,
+                               config=config_, seed=seed)
+    return [tuple(shape) for _name, shape in shapes]
+
+
+@weight(1.5)
+@partial_credit(1.5)
+@number("5.4")
+@tags("torch_models", "LogisticRegression", "MLP", "ConvNetDropout")
+def test_model_outputs(torch_models, rng, set_score=None):
+    """LogisticRegression, MLP and ConvNetDropout: logits of shape (n, 10), layer sizes"""
+    n_extra = 5
+    rows = affine_inputs(rng, n_extra)
+    n = len(rows)
+
+    def logistic_regression():
+        what = f"LogisticRegression(784, 10) on a float32 batch of shape {rows.shape}"
+        out = logits(forward(torch_models, "logreg", {}, rows, 0, "LogisticRegression")["eval"][0], what, n)
+        # float32 arithmetic: an affine map meets the midpoint test to ~1e-6.
+        assert_true(affine_gap(out) < 1e-4,
+                    f"{what}: the output is not an affine function of x (f((a + b)/2) differs from "
+                    "(f(a) + f(b))/2). forward must return the logits x W^T + b: no softmax, sigmoid or ReLU "
+                    "after the linear layer (F.cross_entropy applies the softmax itself).")
+
+    def mlp():
+        hidden = [64, 32]
+        what = f"MLP(784, {hidden}, 10) on a float32 batch of shape {rows.shape}"
+        config_ = {"hidden": hidden, "dropout": 0.0}
+        out = logits(forward(torch_models, "mlp", config_, rows, 0, "MLP")["eval"][0], what, n)
+        shapes = weight_shapes(torch_models, "mlp", config_, 0, "MLP")
+        matrices = [s for s in shapes if len(s) == 2]
+        sizes = [784] + hidden + [10]
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            assert_true((fan_out, fan_in) in matrices or (fan_in, fan_out) in matrices,
+                        f"MLP(784, {hidden}, 10) should have the layers 784 -> 64 -> 32 -> 10, one hidden layer "
+                        f"per entry of hidden, but it has no {fan_in} -> {fan_out} weight matrix (its weight "
+                        f"matrices have the shapes {matrices}).")
+        # With independent Gaussian inputs many ReLUs switch between a and b; the midpoint
+        # test then fails by ~1e-2 or more (an affine network meets it to ~1e-6).
+        assert_true(affine_gap(out) > 1e-3,
+                    f"{what}: the output is an affine function of x, so the hidden layers have no "
+                    "nonlinearity. Apply a ReLU after each hidden linear layer.")
+
+    def convnet():
+        images = rng.uniform(0, 1, (4, 1, 28, 28)).astype(np.float32)
+        what = f"ConvNetDropout() on a float32 batch of shape {images.shape}"
+        logits(forward(torch_models, "convnet", {}, images, 0, "ConvNetDropout")["eval"][0], what, len(images))
+
+    def convnet_layers():
+        images = rng.uniform(0, 1, (2, 1, 28, 28)).astype(np.float32)
+        found = forward(torch_models, "convnet", {}, images, 0, "ConvNetDropout")
+        layers = set(found.get("torch_layers") or []) | set(found.get("layers") or [])
+        has_conv = bool(layers & {"Conv2d", "_ConvNd", "Conv1d", "Conv3d"})
+        has_dropout = bool(layers & {"Dropout", "Dropout2d", "_DropoutNd"})
+        assert_true(has_conv and has_dropout,
+                    "ConvNetDropout() should contain at least one convolution (nn.Conv2d) and at least one "
+                    f"nn.Dropout or nn.Dropout2d module; its modules are {sorted(found.get('layers') or [])}. "
+                    + ("" if has_conv else "No convolution found. ")
+                    + ("" if has_dropout else "No dropout module found (F.dropout does not count: use an "
+                                              "nn.Dropout attribute, which model.eval() switches off)."))
+
+    score_cases([("LogisticRegression(784, 10): logits (n, 10)", logistic_regression),
+                 ("MLP(784, [64, 32], 10): logits (n, 10), layers 784-64-32-10 with ReLU", mlp),
+                 ("ConvNetDropout(): logits (n, 10) for images (n, 1, 28, 28)", convnet),
+                 ("ConvNetDropout(): has a convolution and a dropout layer", convnet_layers)], 1.5, set_score)
+
+
+def check_dropout_modes(torch_models, kind, config_, inputs, name, active):
+    """Two train() passes differ iff dropout is active; two eval() passes are identical."""
+    found = forward(torch_models, kind, config_, inputs, 1, name.split("(")[0])
+    n = len(inputs)
+    train = [logits(v, f"{name} in train() mode", n) for v in found["train"]]
+    evaluated = [logits(v, f"{name} in eval() mode", n) for v in found["eval"]]
+    # Two passes without dropout repeat the same float32 computation: equal to rounding.
+    same_train = matches(train[0], train[1], rtol=1e-5, atol=1e-6)
+    if active:
+        assert_true(not same_train,
+                    f"{name} in train() mode gave the same outputs on two passes over the same batch: "
+                    "dropout is not active during training. Add nn.Dropout(p) layers (and pass p on).")
+    else:
+        assert_true(same_train,
+                    f"{name} in train() mode gave different outputs on two passes over the same batch, "
+                    "although its dropout probability is 0: is the dropout argument used?")
+    assert_true(matches(evaluated[0], evaluated[1], rtol=1e-5, atol=1e-6),
+                f"{name} in eval() mode gave different outputs on two passes over the same batch: "
+                "dropout active in eval. Use nn.Dropout modules (model.eval() switches them off), or "
+                "F.dropout(x, p, training=self.training): F.dropout's training argument defaults to True.")
+
+
+@weight(1.5)
+@partial_credit(1.5)
+@number("5.5")
+@tags("torch_models", "MLP", "ConvNetDropout")
+def test_model_dropout_modes(torch_models, rng, set_score=None):
+    """MLP and ConvNetDropout: dropout active in train(), off in eval()"""
+    rows = rng.uniform(0, 1, (8, 784)).astype(np.float32)
+    images = rng.uniform(0, 1, (4, 1, 28, 28)).astype(np.float32)
+    score_cases([
+        ("MLP(784, [128], 10, dropout=0.5)",
+         lambda: check_dropout_modes(torch_models, "mlp", {"hidden": [128], "dropout": 0.5}, rows,
+                                     "MLP(784, [128], 10, dropout=0.5)", active=True)),
+        ("MLP(784, [128], 10, dropout=0.0)",
+         lambda: check_dropout_modes(torch_models, "mlp", {"hidden": [128], "dropout": 0.0}, rows,
+                                     "MLP(784, [128], 10, dropout=0.0)", active=False)),
+        ("ConvNetDropout(p=0.5)",
+         lambda: check_dropout_modes(torch_models, "convnet", {"p": 0.5}, images, "ConvNetDropout(p=0.5)",
+                                     active=True)),
+    ], 1.5, set_score)
+
+
+# ---------------------------------------------------------------------------
+# train_torch
+# ---------------------------------------------------------------------------
+
+def cross_entropy(W, b, X, y):
+    Z = X @ W.T + b
+    Z = Z - Z.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(Z).sum(axis=1)) - Z[np.arange(len(y)), y]))
+
+
+def full_batch_losses(W, b, X, y, lr, epochs, momentum=0.0, *, accumulate=False, scale=1.0, grad_scale=1.0,
+                      adam=False):
+    """Losses (times ``scale``) before each step and after the last of full-batch gradient descent on
+    the mean cross-entropy of X W^T + b (gradient times ``grad_scale``), with torch.optim.SGD's momentum
+    rule (buffer = momentum * buffer + g), or with torch.optim.Adam's defaults when ``adam``."""
+    W, b = W.astype(float), b.astype(float)
+    X = X.astype(float)
+    n, m = len(X), len(b)
+    onehot = np.eye(m)[y]
+    losses, buffers, grads = [], None, None
+    moments = [[np.zeros_like(W), np.zeros_like(b)], [np.zeros_like(W), np.zeros_like(b)]]
+    for step in range(1, epochs + 2):
+        losses.append(scale * cross_entropy(W, b, X, y))
+        Z = X @ W.T + b
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        dZ = grad_scale * (P - onehot) / n
+        g = [dZ.T @ X, dZ.sum(axis=0)]
+        if accumulate:  # optimizer.zero_grad() missing: .grad keeps the sum of all gradients
+            grads = g if grads is None else [a + c for a, c in zip(grads, g)]
+            g = grads
+        if adam:  # betas (0.9, 0.999), eps 1e-8
+            moments[0] = [0.9 * v + 0.1 * c for v, c in zip(moments[0], g)]
+            moments[1] = [0.999 * v + 0.001 * c ** 2 for v, c in zip(moments[1], g)]
+            g = [(v / (1 - 0.9 ** step)) / (np.sqrt(s / (1 - 0.999 ** step)) + 1e-8)
+                 for v, s in zip(*moments)]
+        elif momentum:
+            buffers = g if buffers is None else [momentum * v + c for v, c in zip(buffers, g)]
+            g = buffers
+        W, b = W - lr * g[0], b - lr * g[1]
+    return np.array(losses)
+
+
+def classes(rng, n, d, m, spread):
+    """n points in R^d, m balanced classes around the vectors spread * e_k."""
+    y = rng.permutation(np.arange(n) % m)
+    X = rng.normal(0, 1, (n, d))
+    X[np.arange(n), y] += spread
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def probe(torch_models, kind, X, y, m, epochs, lr, batch_size, seed, options=None):
+    return torch_models.task("train_torch_probe", key="train_torch", timeout=TORCH_TIMEOUT, kind=kind, X=X, y=y,
+                             m=m, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, options=options)
+
+
+def check_full_batch(torch_models, rng, momentum):
+    """One batch of all examples: each epoch is one gradient step, which NumPy can replay."""
+    n, d, m, epochs, lr = 60, 4, 3, 6, 0.5
+    X, y = classes(rng, n, d, m, 1.5)
+    options = {"momentum": momentum} if momentum else {}
+    call = (f"train_torch(nn.Linear({d}, {m}), X, y, epochs={epochs}, lr={lr}, batch_size={n}, seed"
+            + "".join(f", {k}={v}" for k, v in options.items()) + f") with X of shape {X.shape}")
+    what = f"{call}: the losses"
+    result = probe(torch_models, "linear", X, y, m, epochs, lr, n, int(rng.integers(2 ** 31)), options)
+    losses = assert_sequence(result["losses"], what, length=epochs)
+    W, b = result["initial"]["weight"], result["initial"]["bias"]
+    exact = full_batch_losses(W, b, X, y, lr, epochs, momentum)
+    before, after = exact[:-1], exact[1:]
+    if matches(losses, before, FLOAT32_RTOL, 1e-6) or matches(losses, after, FLOAT32_RTOL, 1e-6):
+        return
+    mistakes = {}
+    variants = {"optimizer.zero_grad() missing (gradients accumulate over the steps)":
+                full_batch_losses(W, b, X, y, lr, epochs, momentum, accumulate=True),
+                "sum of the per-example losses instead of their mean (reduction='sum')":
+                full_batch_losses(W, b, X, y, lr, epochs, momentum, scale=n, grad_scale=n),
+                "the loss that is minimised is the sum over the batch (reduction='sum'), not the mean":
+                full_batch_losses(W, b, X, y, lr, epochs, momentum, grad_scale=n),
+                "Adam instead of SGD (SGD is the default unless the options ask for another optimizer)":
+                full_batch_losses(W, b, X, y, lr, epochs, adam=True)}
+    if momentum:
+        variants["the momentum option is ignored (plain SGD)"] = full_batch_losses(W, b, X, y, lr, epochs)
+    else:
+        variants["momentum used although none was asked for"] = full_batch_losses(W, b, X, y, lr, epochs, 0.9)
+    for name, values in variants.items():
+        mistakes[name] = values[:-1]
+        mistakes[name + " (loss measured after each epoch)"] = values[1:]
+    try:
+        assert_close(losses, before, what + " (with batch_size = n every epoch is one step of gradient descent "
+                     "on the mean cross-entropy)", rtol=FLOAT32_RTOL, atol=1e-6, mistakes=mistakes)
+    except CheckFailed as err:
+        raise CheckFailed(f"{err}\nThe expected values are the loss before each epoch's update; the loss after "
+                          f"each epoch is accepted too: {np.array2string(after, precision=6)}.") from None
+
+
+def check_mean_loss(torch_models, rng):
+    """With a vanishing learning rate every epoch's mean loss is the initial model's mean loss."""
+    n, d, m, epochs, batch = 96, 6, 4, 3, 32
+    X, y = classes(rng, n, d, m, 1.0)
+    lr = 1e-12
+    what = (f"train_torch(nn.Linear({d}, {m}), X, y, epochs={epochs}, lr={lr}, batch_size={batch}, seed) "
+            f"with X of shape {X.shape} (so {n // batch} batches per epoch and a model that does not change)")
+    result = probe(torch_models, "linear", X, y, m, epochs, lr, batch, int(rng.integers(2 ** 31)))
+    losses = assert_sequence(result["losses"], what + ": the losses", length=epochs)
+    Z = np.asarray(result["initial_logits"], dtype=float)
+    Z = Z - Z.max(axis=1, keepdims=True)
+    expected = float(np.mean(np.log(np.exp(Z).sum(axis=1)) - Z[np.arange(n), y]))
+    assert_close(losses, np.full(epochs, expected),
+                 what + ": each entry should be the mean cross-entropy over the epoch's examples",
+                 rtol=FLOAT32_RTOL, atol=1e-6,
+                 mistakes={"the sum of the batch losses instead of their mean": np.full(epochs, expected * n / batch),
+                           "the sum over the examples instead of the mean": np.full(epochs, expected * n)})
+
+
+def check_learns(torch_models, rng):
+    n, d, m, epochs, lr, batch = 150, 5, 3, 15, 0.1, 10
+    X, y = classes(rng, n, d, m, 5.0)
+    what = (f"train_torch(nn.Linear({d}, {m}), X, y, epochs={epochs}, lr={lr}, batch_size={batch}, seed) on "
+            f"{n} points of {m} well-separated classes")
+    result = probe(torch_models, "linear", X, y, m, epochs, lr, batch, int(rng.integers(2 ** 31)))
+    losses = assert_sequence(result["losses"], what + ": the losses", length=epochs)
+    assert_true(np.all(np.isfinite(losses)), f"{what} returned losses with nan or inf: {losses}.")
+    assert_true(losses[-1] < 0.5 * losses[0],
+                f"{what}: the loss should fall below half its first value (a correct implementation ends "
+                f"below a quarter of it), but the losses are {np.array2string(losses, precision=4)}. Is "
+                "optimizer.step() called after loss.backward(), with the gradient subtracted?")
+    accuracy = float(np.mean(as_array(result["predictions"], "predictions") == y))
+    assert_true(accuracy >= 0.95,
+                f"{what}: the trained model classifies {accuracy:.0%} of the training points correctly; at "
+                "least 95% is expected (a correct implementation reaches 100%). Is every batch used?")
+
+
+def check_deterministic(torch_models, rng):
+    n, d, m, epochs, lr, batch = 64, 5, 3, 3, 0.1, 16
+    X, y = classes(rng, n, d, m, 2.0)
+    seed = int(rng.integers(2 ** 31))
+    what = (f"train_torch(model, X, y, epochs={epochs}, lr={lr}, batch_size={batch}, seed={seed}) with a model "
+            "that has an nn.Dropout(0.5) layer")
+    first = assert_sequence(probe(torch_models, "dropout_mlp", X, y, m, epochs, lr, batch, seed)["losses"],
+                            what + ": the losses", length=epochs)
+    second = assert_sequence(probe(torch_models, "dropout_mlp", X, y, m, epochs, lr, batch, seed)["losses"],
+                             what + ": the losses", length=epochs)
+    assert_true(matches(second, first, rtol=1e-6, atol=0),
+                f"{what}, run twice from the same starting model, returned different losses: "
+                f"{np.array2string(first, precision=6)} and {np.array2string(second, precision=6)}. The seed "
+                "must decide all the randomness: shuffle with torch.randperm(n, generator=torch.Generator()"
+                ".manual_seed(seed)) or np.random.default_rng(seed), and call torch.manual_seed(seed) for the "
+                "dropout masks; do not use np.random.* or random.* directly.")
+
+
+@weight(2.5)
+@partial_credit(2.5)
+@number("5.6")
+@tags("torch_models", "train_torch")
+def test_train_torch(torch_models, rng, set_score=None):
+    """train_torch: mean loss per epoch, gradient steps, momentum option, learns, deterministic"""
+    score_cases([
+        ("full batch: the losses of gradient descent on the mean cross-entropy",
+         lambda: check_full_batch(torch_models, rng, 0.0)),
+        ("full batch with momentum=0.9: the options reach the optimizer",
+         lambda: check_full_batch(torch_models, rng, 0.9)),
+        ("one loss per epoch: the mean over the epoch, not a sum", lambda: check_mean_loss(torch_models, rng)),
+        ("mini-batches: learns a separable problem", lambda: check_learns(torch_models, rng)),
+        ("the same seed gives the same losses", lambda: check_deterministic(torch_models, rng)),
+    ], 2.5, set_score)
+
+
+# ---------------------------------------------------------------------------
+# TORCH_HYPERPARAMS
+# ---------------------------------------------------------------------------
+
+def is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_entry(entry, kind):
+    """TORCH_HYPERPARAMS[kind] holds what the grader passes on; returns it."""
+    what = f"TORCH_HYPERPARAMS['{kind}']"
+    required = ["epochs", "lr", "batch_size"] + (["hidden", "dropout"] if kind == "mlp" else [])
+    assert_keys(entry, required, what)
+    for key, high in (("epochs", 10000), ("batch_size", config.TRAIN_SUBSET)):
+        value = entry[key]
+        assert_true(is_number(value) and float(value).is_integer() and 1 <= value <= high,
+                    f"{what}['{key}'] should be an int from 1 to {high}, but is {describe(value)}.")
+    lr = entry["lr"]
+    assert_true(is_number(lr) and np.isfinite(lr) and 0 < lr <= 10,
+                f"{what}['lr'] should be a learning rate with 0 < lr <= 10, but is {describe(lr)}.")
+    options = entry.get("options")
+    if options is not None:
+        assert_true(isinstance(options, dict),
+                    f"{what}['options'] should be a dict of keyword arguments for train_torch, but is "
+                    f"{describe(options)}.")
+        for key, value in options.items():
+            assert_true(not isinstance(value, Unsupported),
+                        f"{what}['options']['{key}'] is {describe(value)}, which the grader cannot pass on: "
+                        "use plain data (numbers, strings, tuples), e.g. 'optimizer': 'adam'.")
+    if kind == "mlp":
+        hidden = entry["hidden"]
+        ok = isinstance(hidden, (list, tuple, np.ndarray)) and all(
+            is_number(h) and float(h).is_integer() and 1 <= h <= 4096 for h in np.ravel(np.asarray(hidden, dtype=object)))
+        assert_true(ok, f"{what}['hidden'] should be a list of hidden layer sizes (ints from 1 to 4096), "
+                        f"but is {hidden!r}"[:300] + ".")
+    for key in ("dropout",) if kind == "mlp" else ("p",) if kind == "convnet" else ():
+        if key in entry:
+            value = entry[key]
+            assert_true(is_number(value) and 0 <= value < 1,
+                        f"{what}['{key}'] should be a dropout probability in [0, 1), but is {describe(value)}.")
+    return entry
+
+
+def check_torch_hyperparams(hp):
+    assert_true(isinstance(hp, dict), "TORCH_HYPERPARAMS should be a dict with the keys 'logreg', 'mlp' and "
+                                      f"'convnet', but it is {describe(hp)}.")
+    assert_keys(hp, KINDS, "TORCH_HYPERPARAMS")
+    for kind in KINDS:
+        check_entry(hp[kind], kind)
+    return hp
+
+
+@weight(0.5)
+@number("5.7")
+@tags("torch_models", "TORCH_HYPERPARAMS")
+def test_torch_hyperparams(torch_models):
+    """TORCH_HYPERPARAMS: epochs, lr, batch_size (and options, hidden, dropout, p) for each model"""
+    check_torch_hyperparams(torch_models.get("TORCH_HYPERPARAMS"))
+
+
+# ---------------------------------------------------------------------------
+# Fashion-MNIST
+# ---------------------------------------------------------------------------
+
+MODELS = {
+    "logreg": ("LogisticRegression", "LogisticRegression(784, 10)"),
+    "mlp": ("MLP", "MLP(784, hidden, 10, dropout)"),
+    "convnet": ("ConvNetDropout", "ConvNetDropout(p)"),
+}
+
+
+def train_on_fashion_mnist(torch_models, grading, kind):
+    entry = check_entry(assert_keys(torch_models.get("TORCH_HYPERPARAMS"), KINDS, "TORCH_HYPERPARAMS")[kind],
+                        kind)
+    X_test, y_test = grading.fashion_mnist()
+    name, constructor = MODELS[kind]
+    budget = config.TRAIN_CPU_SECONDS[kind]
+    threshold = config.TORCH_MIN_TEST_ACCURACY[kind]
+    shape = "(n, 1, 28, 28)" if kind == "convnet" else "(n, 784)"
+    setting = (f"{constructor} trained by train_torch with TORCH_HYPERPARAMS['{kind}'] = {entry} on the first "
+               f"{config.TRAIN_SUBSET:,} Fashion-MNIST training images (float32 tensors of shape {shape}, values "
+               f"in [0, 1]) within {budget} s of CPU time, then switched to eval()")
+    result = torch_models.task("train_torch_model", key=f"train_torch on {name} with TORCH_HYPERPARAMS['{kind}']",
+                               timeout=config.train_wall_timeout(kind), cpu_budget=budget, kind=kind, config=entry,
+                               data_dir=grading.sandbox.data_dir, seed=grading.hidden_seed)
+    seconds = float(result.get("cpu_seconds") or 0.0)
+    losses = result.get("losses")
+    if isinstance(losses, (list, tuple, np.ndarray)):
+        try:
+            grading.record("losses", [float(v) for v in np.ravel(np.asarray(losses, dtype=float))])
+        except (TypeError, ValueError):
+            pass
+    predictions = as_array(result["predictions"], f"{name}: the predictions on the test images")
+    assert_shape(predictions, y_test.shape, f"{name}: the predictions on the test images")
+    assert_true(predictions.dtype.kind in "iu" and predictions.min() >= 0 and predictions.max() <= 9,
+                f"{setting}: its predicted classes (argmax of the logits) go from {predictions.min()} to "
+                f"{predictions.max()}; expected classes 0 to 9. Does the model output 10 logits?")
+    accuracy = float(np.mean(predictions == y_test))
+    grading.record("test_accuracy", accuracy)
+    grading.record("cpu_seconds", seconds)
+    assert_true(accuracy >= threshold,
+                f"Test accuracy {accuracy:.2%} on the {len(y_test):,} Fashion-MNIST test images; at least "
+                f"{threshold:.0%} is needed. Model: {setting}; your training used {seconds:.1f} s.")
+
+
+@pytest.mark.training
+@weight(2.5)
+@number("5.8")
+@tags("torch_models", "LogisticRegression", "train_torch", "TORCH_HYPERPARAMS")
+def test_fashion_mnist_logreg(torch_models, grading):
+    """LogisticRegression on Fashion-MNIST: test accuracy at least the threshold"""
+    train_on_fashion_mnist(torch_models, grading, "logreg")
+
+
+@pytest.mark.training
+@weight(3)
+@number("5.9")
+@tags("torch_models", "MLP", "train_torch", "TORCH_HYPERPARAMS")
+def test_fashion_mnist_mlp(torch_models, grading):
+    """MLP on Fashion-MNIST: test accuracy at least the threshold"""
+    train_on_fashion_mnist(torch_models, grading, "mlp")
+
+
+@pytest.mark.training
+@weight(3.5)
+@number("5.10")
+@tags("torch_models", "ConvNetDropout", "train_torch", "TORCH_HYPERPARAMS")
+def test_fashion_mnist_convnet(torch_models, grading):
+    """ConvNetDropout on Fashion-MNIST: test accuracy at least the threshold"""
+    train_on_fashion_mnist(torch_models, grading, "convnet")
+
+
+for _test, _kind in ((test_fashion_mnist_logreg, "logreg"), (test_fashion_mnist_mlp, "mlp"),
+                     (test_fashion_mnist_convnet, "convnet")):
+    # The name students see states the threshold from config.py.
+    _test.__doc__ = (f"{MODELS[_kind][0]} on Fashion-MNIST: test accuracy at least "
+                     f"{config.TORCH_MIN_TEST_ACCURACY[_kind]:.0%}")
