@@ -12,8 +12,9 @@ Trains, each in its own subprocess (so peak memory is per model),
 
 on the first GRADER_TRAIN_SUBSET training images (float32 rows in [0, 1];
 (n, 1, 28, 28) for the conv net) and prints, per model, the error on all
-10,000 test images, the training wall and CPU time, and the peak resident
-memory of its process. Everything runs on one core: the script re-executes
+10,000 test images, the training wall and CPU time (the budget check uses
+CPU time: wall time also counts whatever else the machine is doing), and the
+peak resident memory of its process. Everything runs on one core: the script re-executes
 itself under ``taskset -c 0`` when taskset exists, and sets every BLAS/OpenMP
 thread count (and torch's) to 1, because that is what a grading container gives.
 
@@ -40,7 +41,7 @@ sys.path.insert(0, ROOT)
 
 MODELS = ("numpy_mlp", "logreg", "mlp", "convnet")
 PREDICT_BATCH = 500          # test images per forward pass (bounds activation memory)
-BUDGET_TOTAL_SECONDS = 60    # all four trainings, one core
+BUDGET_TOTAL_SECONDS = 60    # all four trainings, CPU seconds on one core
 BUDGET_PEAK_MB = 500         # per training process
 NUMPY_MLP_MAX_ERROR = 0.20   # the contract's bar for train_mlp
 
@@ -188,11 +189,14 @@ def main(argv=None):
               f"{r['train_wall_seconds']:8.1f} {r['train_cpu_seconds']:7.1f} "
               f"{r['process_wall_seconds']:7.1f} {r['peak_rss_mb']:8.0f}  {r['hyperparams']}",
               flush=True)
-    total = sum(r["train_wall_seconds"] for r in results)
+    # The budget is checked on CPU time (what the grader limits, and what does not
+    # depend on other load on the machine); wall time is printed for reference.
+    total = sum(r["train_cpu_seconds"] for r in results)
+    total_wall = sum(r["train_wall_seconds"] for r in results)
     peak = max(r["peak_rss_mb"] for r in results)
     print("-" * len(header))
-    checks = [(f"total training time {total:.1f} s < {BUDGET_TOTAL_SECONDS} s",
-               total < BUDGET_TOTAL_SECONDS),
+    checks = [(f"total training CPU time {total:.1f} s < {BUDGET_TOTAL_SECONDS} s "
+               f"(wall {total_wall:.1f} s)", total < BUDGET_TOTAL_SECONDS),
               (f"largest peak {peak:.0f} MB < {BUDGET_PEAK_MB} MB", peak < BUDGET_PEAK_MB)]
     for r in results:
         if r["model"] == "numpy_mlp":

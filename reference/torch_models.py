@@ -151,12 +151,12 @@ class ConvNetDropout(nn.Module):
 
     Shapes, for input ``(n, 1, 28, 28)``::
 
-        Conv2d(1, 8, 5, padding=2) + ReLU    → (n, 8, 28, 28)
-        MaxPool2d(2)                         → (n, 8, 14, 14)
-        Conv2d(8, 16, 3, padding=1) + ReLU   → (n, 16, 14, 14)
-        MaxPool2d(2)                         → (n, 16, 7, 7)
-        flatten, Dropout(p)                  → (n, 784)
-        Linear(784, 10)                      → (n, 10) logits
+        Conv2d(1, 16, 5, padding=2) + ReLU   → (n, 16, 28, 28)
+        MaxPool2d(2)                         → (n, 16, 14, 14)
+        Conv2d(16, 32, 3, padding=1) + ReLU  → (n, 32, 14, 14)
+        MaxPool2d(2)                         → (n, 32, 7, 7)
+        flatten, Dropout(p)                  → (n, 1568)
+        Linear(1568, 10)                     → (n, 10) logits
 
     Small on purpose: an epoch over 20,000 images takes a few seconds on one
     CPU core. Dropout is active only in ``train()`` mode.
@@ -164,10 +164,10 @@ class ConvNetDropout(nn.Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 8, kernel_size=5, padding=2)
-        self.conv2 = nn.Conv2d(8, 16, kernel_size=3, padding=1)
+        self.conv1 = nn.Conv2d(1, 16, kernel_size=5, padding=2)
+        self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
         self.dropout = nn.Dropout(p)
-        self.fc = nn.Linear(16 * 7 * 7, 10)
+        self.fc = nn.Linear(32 * 7 * 7, 10)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
