@@ -149,3 +149,15 @@ def test_the_check_contains_no_solution_and_states_the_graders_numbers():
     assert namespace["MLP_MAX_TEST_ERROR"] == config.MLP_MAX_TEST_ERROR
     assert namespace["TORCH_MIN_TEST_ACCURACY"] == config.TORCH_MIN_TEST_ACCURACY
     assert namespace["TRAIN_CPU_SECONDS"] == config.TRAIN_CPU_SECONDS
+
+
+def test_the_student_readme_states_the_graders_numbers():
+    with open(os.path.join(REPO, "student_template", "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    assert f"first {config.TRAIN_SUBSET:,} training images" in text
+    assert f"test error below {config.MLP_MAX_TEST_ERROR:.0%}" in text
+    for kind, accuracy in config.TORCH_MIN_TEST_ACCURACY.items():
+        assert f'TORCH_HYPERPARAMS["{kind}"]` | accuracy at least {accuracy:.0%} | '
+               f'{config.TRAIN_CPU_SECONDS[kind]} s |' in text, kind
+    assert f"| {config.TRAIN_CPU_SECONDS['numpy_mlp']} s |" in text
+    assert "python check.py" in text
