@@ -31,6 +31,7 @@ def test_autograd_descent_converges_to_the_contract_example():
     w = np.asarray(tm.autograd_descent(x, 1.0, 0.05, 200), dtype=np.float64)
     assert w.shape == (5,)
     np.testing.assert_allclose(w, 0.2, atol=1e-8)
+    np.testing.assert_allclose(w, numpy_descent(x, 1.0, 0.05, 200), rtol=1e-12)
     np.testing.assert_array_equal(x, np.ones(5))  # input untouched
 
 
