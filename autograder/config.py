@@ -6,7 +6,9 @@ from reference.data import GRADER_TRAIN_SUBSET as TRAIN_SUBSET
 
 # Test error / accuracy bars, calibrated from bench/train_bench.py (see README).
 MLP_MAX_TEST_ERROR = 0.20
-TORCH_MIN_TEST_ACCURACY = {"logreg": 0.78, "mlp": 0.82, "convnet": 0.84}
+# Set well below what the reference reaches (0.83, 0.855, 0.88 over seeds) and below what
+# plain SGD with a few epochs reaches (0.79, 0.81, 0.85), so any sensible choice passes.
+TORCH_MIN_TEST_ACCURACY = {"logreg": 0.75, "mlp": 0.78, "convnet": 0.80}
 
 # Time: one call of a plain function; training, in CPU seconds (independent of
 # how much of a CPU the grading machine gives) with a wall-clock backstop.
@@ -21,4 +23,6 @@ def train_wall_timeout(kind):
 
 
 # Resident memory of a student process, summed over all its processes (MB).
-MEMORY_MB = {"default": 450, "mlp": 500, "torch_models": 600}
+# torch alone takes ~300 MB once an optimizer exists; the reference peaks at ~515 MB. The
+# grader itself stays under ~100 MB, so the sum fits Gradescope's default 768 MB.
+MEMORY_MB = {"default": 450, "mlp": 500, "torch_models": 640}
