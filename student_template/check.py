@@ -38,7 +38,7 @@ MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
 # What the autograder uses on Fashion-MNIST (autograder/config.py says the same).
 TRAIN_SUBSET = 20000
 MLP_MAX_TEST_ERROR = 0.20
-TORCH_MIN_TEST_ACCURACY = {"logreg": 0.78, "mlp": 0.82, "convnet": 0.84}
+TORCH_MIN_TEST_ACCURACY = {"logreg": 0.75, "mlp": 0.78, "convnet": 0.80}
 TRAIN_CPU_SECONDS = {"numpy_mlp": 90, "logreg": 30, "mlp": 60, "convnet": 90}
 
 DEFAULT_TIME_LIMIT = 20  # seconds per check
