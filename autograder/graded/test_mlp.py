@@ -471,6 +471,18 @@ def error_rate(params, X, y):
     return float(np.mean(np.argmax(ref.fprop(params, X)["oa"], axis=1) != y))
 
 
+def decision_grid(params, X, y, size=60, margin=0.25):
+    """The class the returned params predict on a size x size grid around X (for the instructor's
+    report, drawn there with reference.plots.plot_decision_regions); computed here, not by student code."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = margin * (hi - lo)
+    xs, ys = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size), np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
+    gx, gy = np.meshgrid(xs, ys)
+    classes = np.argmax(ref.fprop(params, np.column_stack([gx.ravel(), gy.ravel()]))["oa"], axis=1)
+    return {"xs": np.round(xs, 4), "ys": np.round(ys, 4), "classes": classes.reshape(size, size),
+            "X": np.round(X, 4), "y": y}
+
+
 @partial_credit(2)
 @number("3.12")
 @tags("mlp", "train_mlp", "init_params", "bprop", "loss")
@@ -561,7 +573,7 @@ def test_train_mlp_history(mlp, set_score=None):
 @partial_credit(2)
 @number("3.13")
 @tags("mlp", "train_mlp")
-def test_train_mlp_learns(mlp, set_score=None):
+def test_train_mlp_learns(mlp, grading, set_score=None):
     """train_mlp: one epoch is n / batch_size steps of -lr * gradient; learns two circles"""
 
     def steps():
@@ -601,6 +613,8 @@ def test_train_mlp_learns(mlp, set_score=None):
         assert_true(isinstance(value, (tuple, list)) and len(value) == 2,
                     f"{what} should return a pair (params, history), but returned {describe(value)}.")
         params = get_params(value[0], 2, hp["dh"], 2, f"{what}: params")
+        if np.all(np.isfinite([np.sum(v) for v in params.values()])):
+            grading.record("decision_grid", decision_grid(params, X, y))
         accuracy = 1 - error_rate(params, X_test, y_test)
         # A correct implementation reaches 98-99% with any seed (calibrated over 200 seeds: minimum 98.1%).
         assert_true(accuracy >= 0.95,
