@@ -41,7 +41,8 @@ def validate(results):
 
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
-    """A class of three (a folder, a zip, the empty template) graded on conv.py, two at a time."""
+    """A class of three (a folder, a zip with conv.py only, the empty template) graded on conv.py and
+    mlp.py (without training), two at a time."""
     root = tmp_path_factory.mktemp("class")
     submissions = root / "submissions"
     submissions.mkdir()
@@ -55,7 +56,7 @@ def graded_class(tmp_path_factory):
     (submissions / "notes.txt").write_text("not a submission")
     out = root / "out"
     started = time.monotonic()
-    stdout = run_cli("batch", submissions, "--out", out, "--no-training", "--parts", "conv", "--jobs", "2",
+    stdout = run_cli("batch", submissions, "--out", out, "--no-training", "--parts", "conv,mlp", "--jobs", "2",
                      "--no-progress")
     return submissions, out, stdout, time.monotonic() - started
 
@@ -65,30 +66,34 @@ def test_every_submission_is_graded_into_csv_results_and_report(graded_class):
     assert "3 submissions" in stdout and "3 to grade" in stdout and "--no-training" in stdout
     rows = {row["student"]: row for row in read_csv(out / "grades.csv")}
     assert set(rows) == {"alice", "bob", "carol"}
-    assert float(rows["alice"]["total"]) == pytest.approx(CONV_POINTS)
-    assert float(rows["carol"]["total"]) == pytest.approx(CONV_POINTS)
-    assert float(rows["bob"]["total"]) == 0
     header = list(rows["alice"])
     assert header[:4] == ["student", "total", "max", "status"]
     tests = header[4:]
-    assert tests and all(col.split(" ", 1)[0].startswith("4.") and " " in col for col in tests)
-    assert sum(float(rows["alice"][col]) for col in tests) == pytest.approx(CONV_POINTS)
+    assert tests and all(col.split(" ", 1)[0][:2] in ("3.", "4.") and " " in col for col in tests)
+    conv = [col for col in tests if col.startswith("4.")]
+    assert sum(float(rows["alice"][col]) for col in conv) == pytest.approx(CONV_POINTS)
+    assert float(rows["alice"]["total"]) == pytest.approx(float(rows["alice"]["max"]))
+    assert float(rows["carol"]["total"]) == pytest.approx(CONV_POINTS)  # her zip holds conv.py only
+    assert float(rows["bob"]["total"]) == 0
     for student in rows:
         with open(out / "results" / f"{student}.json") as f:
             results = json.load(f)
         validate(results)
         info = results["extra_data"]["batch"]
-        assert info["status"] == "graded" and info["training"] is False and info["parts"] == ["conv"]
+        assert info["status"] == "graded" and info["training"] is False and info["parts"] == ["conv", "mlp"]
         assert info["wall_seconds"] > 0
         assert (out / "logs" / f"{student}.txt").read_text().strip()
     report = (out / "report.html").read_text()
     assert "alice" in report and "bob" in report and "carol" in report
+    # alice's trained MLP: the graded test recorded its decision regions, and the report draws them
+    assert 'alt="decision regions of alice"' in report
+    assert 'alt="decision regions of bob"' not in report
 
 
 def test_a_rerun_skips_what_is_graded_and_force_regrades(graded_class, tmp_path):
     submissions, out, _, _ = graded_class
     before = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
-    stdout = run_cli("batch", submissions, "--out", out, "--no-training", "--parts", "conv", "--no-progress")
+    stdout = run_cli("batch", submissions, "--out", out, "--no-training", "--parts", "conv,mlp", "--no-progress")
     assert "0 to grade, 3 already graded" in stdout
     assert {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()} == before
 
@@ -97,10 +102,12 @@ def test_a_rerun_skips_what_is_graded_and_force_regrades(graded_class, tmp_path)
     shutil.copytree(submissions, copy)
     shutil.copytree(out, tmp_path / "out")
     shutil.copy(os.path.join(REPO, "reference", "conv.py"), copy / "bob" / "conv.py")
-    stdout = run_cli("batch", copy, "--out", tmp_path / "out", "--no-training", "--parts", "conv", "--no-progress")
+    stdout = run_cli("batch", copy, "--out", tmp_path / "out", "--no-training", "--parts", "conv,mlp", "--no-progress")
     assert "1 to grade, 2 already graded" in stdout
     rows = {row["student"]: row for row in read_csv(tmp_path / "out" / "grades.csv")}
     assert float(rows["bob"]["total"]) == pytest.approx(CONV_POINTS)
+    stdout = run_cli("batch", copy, "--out", tmp_path / "out", "--no-training", "--parts", "conv", "--no-progress")
+    assert "3 to grade, 0 already graded" in stdout  # other parts: graded again
 
 
 FAKE_GRADER = textwrap.dedent("""
