@@ -8,13 +8,14 @@ one ``submission_<id>/`` folder per submission (names and emails come from the
 yml). Each submission is graded by its own ``python -m autograder grade``
 process, so a batch isolates students exactly as a single grading does; a
 grader process that dies or outlives ``--timeout`` still leaves a valid
-results file (an "Autograder error" entry) and never stops the batch.
+results file (an "Autograder error" entry) and never stops the batch; the
+next run tries such a submission again.
 
 Writes ``OUT/results/<student>.json`` (Gradescope's format, plus
 ``extra_data.batch``), ``OUT/logs/<student>.txt`` (the grader's table and
 log), ``OUT/grades.csv`` and ``OUT/report.html``. A second run skips every
-submission whose results are there, made with the same options from the same
-files, unless ``--force``.
+submission graded before with the same options from the same files, unless
+``--force``; Ctrl-C keeps what is graded and records nothing for the rest.
 """
 import csv
 import hashlib
@@ -220,6 +221,10 @@ class Runner:
                 with self.lock:
                     self.active.discard(process)
         seconds = time.monotonic() - started
+        if self.stopping:  # interrupted (Ctrl-C): record nothing, so that a re-run grades it
+            if os.path.lexists(partial):
+                os.unlink(partial)
+            return None
         results = None
         if status == "graded":
             try:
@@ -267,8 +272,9 @@ def load_results(out_dir, key):
 
 
 def already_graded(results, entry, options):
+    """Graded before with the same options from the same files (a grader crash or timeout is retried)."""
     batch = (results or {}).get("extra_data", {}).get("batch")
-    return bool(batch) and batch.get("training") == options["training"] \
+    return bool(batch) and batch.get("status") == "graded" and batch.get("training") == options["training"] \
         and batch.get("parts") == options["parts"] and batch.get("fingerprint") == options["fingerprint"](entry)
 
 
@@ -312,6 +318,8 @@ def run_batch(folder, out_dir, *, jobs=None, force=False, training=True, parts=N
             for future in as_completed(futures):
                 entry = futures[future]
                 results = future.result()
+                if results is None:
+                    continue
                 status = results["extra_data"]["batch"]["status"]
                 if status != "graded":
                     problems.append(f"{entry.student}: {status}")

@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -167,6 +168,35 @@ def test_a_crash_or_a_timeout_gives_a_valid_error_result_and_never_stops_the_bat
     rows = {row["student"]: row for row in read_csv(tmp_path / "out" / "grades.csv")}
     assert rows["ann"]["total"] == "5" and rows["hang_di"]["status"] == "timeout"
     assert rows["hang_di"]["1.1 sigmoid: values"] == ""
+    # The next run tries the three failed gradings again, and only those.
+    again = batch.run_batch(folder, tmp_path / "out", jobs=2, timeout=3, command=fake_grader, progress=False,
+                            report=False)
+    assert again["graded"] == 3 and again["skipped"] == 2
+
+
+def test_ctrl_c_keeps_what_is_graded_and_records_nothing_for_the_rest(tmp_path, fake_grader):
+    folder = tmp_path / "submissions"
+    for name in ("ann", "hang_bo"):
+        (folder / name).mkdir(parents=True)
+    out = tmp_path / "out"
+    code = (f"import sys; sys.path.insert(0, {REPO!r}); from autograder import batch; "
+            f"batch.run_batch({str(folder)!r}, {str(out)!r}, jobs=2, command={fake_grader!r}, progress=False)")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while not ((out / "results" / "ann.json").exists() and (folder / "hang_bo" / "child.pid").exists()):
+        assert time.monotonic() < deadline and process.poll() is None, process.stdout.read()
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode != 0 and "run the same command to resume" in output
+    assert sorted(os.listdir(out / "results")) == ["ann.json"]
+    assert not os.listdir(out / ".partial")
+    child = int((folder / "hang_bo" / "child.pid").read_text())
+    time.sleep(0.5)
+    alive = os.path.exists(f"/proc/{child}") and \
+        open(f"/proc/{child}/stat").read().split(")")[-1].split()[0] != "Z"
+    assert not alive, "a process of the interrupted grading is still running"
 
 
 def test_a_rerun_with_other_options_regrades(tmp_path, fake_grader):
