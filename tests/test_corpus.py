@@ -157,6 +157,8 @@ HOSTILE_CASES = [
             needs_isolation=True, comm="ag-hostile-dmn"),
     Hostile("fork_bomb", "softmax forks until it cannot (bounded at 200)", base=True, affected=(),
             needs_isolation=True, comm="ag-hostile-frk"),
+    Hostile("disk_hog", "softmax writes a 100 MB file, log_softmax 20 files of 50 MB", base=True,
+            affected=("softmax",), message=r"too large"),
     Hostile("syntax_error", "a syntax error on line 7", message=r"calculus\.py, line 7"),
     Hostile("import_missing_package", "imports sklearn", parts=("linear_models",),
             message=r"No module named 'sklearn'"),
@@ -332,6 +334,7 @@ class Grading:
     timed_out: bool = False
     uid: int = None
     leftovers: list = field(default_factory=list)
+    files_left: list = field(default_factory=list)
     late_leftovers: list = field(default_factory=list)
     results_changed_later: bool = False
 
@@ -367,6 +370,7 @@ def run(grading, before=None):
         match = re.search(r"spare uid (\d+)", isolation)
         grading.uid = int(match.group(1)) if match else None
     grading.leftovers = leftovers(grading.uid, grading.comm)
+    grading.files_left = remove_student_files(grading.uid)
     if grading.comm:  # a case that starts processes meant to outlive the grading: look again later
         digest = _file_digest(grading.results_path)
         time.sleep(3)
@@ -412,6 +416,45 @@ def sandbox_isolates():
              "with Sandbox({}) as box:\n    print('isolated' if box.uid is not None else 'shared')")
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     return done.stdout.strip() == "isolated"
+
+
+SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+
+def remove_student_files(uid):
+    """Files the grading's spare uid left in the shared temporary folders: removed, and returned.
+
+    Looked at only while we hold the uid's lock (see ``leftovers``).
+    """
+    lock = _uid_lock(uid) if uid is not None else None
+    if lock is None:
+        return []
+    found = []
+    try:
+        for top_dir in SHARED_TEMP_DIRS:
+            for top, dirs, files in os.walk(top_dir, onerror=lambda e: None):
+                if top.count(os.sep) - top_dir.count(os.sep) >= 3:
+                    dirs[:] = []
+                if top == "/tmp":  # sandboxes are the grader's (a killed grading may leave one)
+                    dirs[:] = [d for d in dirs if not d.startswith("autograder-")]
+                for name in files + dirs:
+                    path = os.path.join(top, name)
+                    try:
+                        if os.lstat(path).st_uid == uid:
+                            found.append(path)
+                    except OSError:
+                        pass
+        for path in sorted(found, key=len, reverse=True):
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.remove(path)
+            except OSError:
+                pass
+    finally:
+        lock.close()
+    return sorted(found)
 
 
 def clean_results_writer_litter(uid):
@@ -756,6 +799,17 @@ def test_grader_files_are_unchanged_by_the_corpus(corpus):
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert not changed, ("files of the grader changed while the corpus was graded (if someone was editing "
                          f"the repository meanwhile, run again): {changed}")
+
+
+def test_no_student_files_outlive_the_grading(corpus):
+    """Files a submission wrote to the shared temporary folders are gone when its grading ends.
+
+    Otherwise, in batch grading, one student's code could leave data for another's
+    (or fill the disk for the next gradings).
+    """
+    left = {k: g.files_left for k, g in corpus.gradings.items() if g.files_left}
+    assert not left, "files of the student's uid left in " + ", ".join(SHARED_TEMP_DIRS) + ":\n" + "\n".join(
+        f"  {k}: {v[:6]}" for k, v in left.items())
 
 
 def test_hostile_writes_stay_outside_the_grader(corpus):

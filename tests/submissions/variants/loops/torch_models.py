@@ -101,7 +101,7 @@ def train_torch(model, X, y, epochs, lr, batch_size, seed, **options):
 
 
 TORCH_HYPERPARAMS = {
-    "logreg": {"epochs": 4, "lr": 0.2, "batch_size": 100, "options": {"momentum": 0.5}},
+    "logreg": {"epochs": 4, "lr": 0.2, "batch_size": 100},   # no "options": plain SGD
     "mlp": {"epochs": 6, "lr": 0.1, "batch_size": 64, "hidden": [128, 64], "dropout": 0.1,
             "options": {"momentum": 0.8}},
     "convnet": {"epochs": 4, "lr": 0.002, "batch_size": 100, "p": 0.25, "options": {"optimizer": "adam"}},

@@ -75,6 +75,6 @@ TORCH_HYPERPARAMS = {
     "logreg": {"epochs": 4, "lr": 0.002, "batch_size": 32, "options": {"optimizer": "adam"}},
     "mlp": {"epochs": 4, "lr": 0.001, "batch_size": 64, "hidden": [200], "dropout": 0.3,
             "options": {"optimizer": "adam"}},
-    "convnet": {"epochs": 4, "lr": 0.05, "batch_size": 64, "p": 0.4,
+    "convnet": {"epochs": 4, "lr": 0.05, "batch_size": 64,          # no "p": the default 0.5
                 "options": {"momentum": 0.9, "nesterov": True}},
 }
