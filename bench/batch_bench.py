@@ -82,8 +82,8 @@ def main():
         print(f"{'jobs':>4}  {'wall s':>7}  {'subs/min':>8}  {'speed-up':>8}  {'s per grading (median)':>22}  "
               f"{'mean score':>10}  problems")
         base = None
-        for jobs in jobs_values:
-            out = os.path.join(work, f"out-{jobs}")
+        for index, jobs in enumerate(jobs_values):
+            out = os.path.join(work, f"out-{index}-jobs-{jobs}")  # fresh: a batch resumes in its out folder
             wall, seconds, scores, problems = run(folder, out, jobs, args.training)
             rate = 60 * args.count / wall
             base = base or rate
