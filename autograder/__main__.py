@@ -65,7 +65,8 @@ def build_parser():
 
     check = commands.add_parser("check", help="the students' self-check on a folder (no grading)")
     check.add_argument("folder", nargs="?", default=".", help="folder with the student's .py files")
-    check.add_argument("options", nargs=argparse.REMAINDER, help="passed on to check.py (e.g. --only mlp)")
+    check.add_argument("--only", help="comma-separated files to check, e.g. calculus,mlp")
+    check.add_argument("--time-limit", help="seconds per check (default: check.py's)")
     check.set_defaults(run=run_check)
     return parser
 
@@ -108,7 +109,9 @@ def run_check(args):
         print(f"{script} is missing (it ships with the student template, not with the Gradescope zip)",
               file=sys.stderr)
         return 2
-    return subprocess.call([sys.executable, script, args.folder] + list(args.options))
+    options = (["--only", args.only] if args.only else []) + \
+        (["--time-limit", args.time_limit] if args.time_limit else [])
+    return subprocess.call([sys.executable, script, args.folder] + options)
 
 
 def main(argv=None):

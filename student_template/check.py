@@ -1190,6 +1190,9 @@ def run(folder, wanted, limit, out=sys.stdout):
                 print(f"      ({note})", file=out)
         print(file=out)
     total = passed + failed
+    if len(skipped) == len(wanted) and not failed:
+        print(f"No homework file ({', '.join(n + '.py' for n in wanted)}) was found in {folder}: run this "
+              "in the folder that holds your files, or give that folder: python check.py FOLDER", file=out)
     print(f"Summary: {passed} of {total} checks pass.", file=out)
     if to_fix:
         print(f"To fix: {', '.join(to_fix)}.", file=out)
