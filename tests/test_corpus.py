@@ -123,6 +123,7 @@ class Hostile:
     timeout: float = 240.0
     comm: str = ""            # name the case's own child processes give themselves
     min_other_share: float = 0.8    # base cases: share of the other tests that must still pass
+    may_score: tuple = ()     # trick-only cases: names whose tests may score (values that are well-formed)
 
 
 HOSTILE_CASES = [
@@ -136,7 +137,7 @@ HOSTILE_CASES = [
     Hostile("memory_hog", "softmax allocates without end", base=True, affected=("softmax",),
             message=r"memory|MemoryError"),
     Hostile("memory_hog_children", "log_softmax forks 4 children holding 200 MB each", base=True,
-            affected=("log_softmax",), message=r"memory", comm="ag-hostile-mem"),
+            affected=("log_softmax",), message=r"memory|did not finish", comm="ag-hostile-mem"),
     Hostile("os_exit_import", "os._exit(0) while importing", message=r"exit status 0"),
     Hostile("os_exit_function", "softmax calls os._exit(3)", base=True, affected=("softmax",),
             message=r"exit status 3"),
@@ -169,6 +170,8 @@ HOSTILE_CASES = [
             parts=("calculus", "linear_models", "conv"), message=r"not found in your submission"),
     Hostile("symlink_dir", "a folder whose calculus.py and solutions/ link to the reference",
             message=r"not found in your submission"),
+    Hostile("plausible_garbage", "constants of the right shapes in all five files", parts=MODULES,
+            may_score=("HYPERPARAMS", "TORCH_HYPERPARAMS")),
     Hostile("kill_grader", "SIGKILLs its parent, its process group and everything it may signal",
             needs_isolation=True),
     Hostile("protocol_garbage", "writes garbage frames into the grader's pipes"),
@@ -751,7 +754,7 @@ def test_hostile_submission_is_contained(corpus, name):
     baseline = get(corpus, f"variant/{BASE_VARIANT}").results or {"tests": []}
     base_score = {t["number"]: t["score"] for t in baseline["tests"]}
     if not case.base:
-        scored = [t for t in tests if t["score"] > 0]
+        scored = [t for t in tests if t["score"] > 0 and not set(t["tags"][1:]) & set(case.may_score)]
         assert not scored, (f"{g.describe()} ({case.why}): a submission that is nothing but the trick scored "
                             "points:\n" + summary(scored, 400))
         checked = tests
