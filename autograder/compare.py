@@ -215,21 +215,35 @@ def assert_sequence(got, what, length=None):
     return array.astype(float)
 
 
-def score_cases(cases, weight, set_score):
+def score_cases(cases, weight, set_score, properties=()):
     """Run several independent checks and give partial credit for the ones that pass.
 
-    ``cases`` is a list of ``(label, check)`` where ``check()`` raises
-    AssertionError (a failed check or a student error) on failure. Sets the
-    score to ``weight`` times the fraction passed, then fails with the messages
-    of the failed cases, if any.
+    ``cases`` and ``properties`` are lists of ``(label, check)`` where ``check()``
+    raises AssertionError (a failed check or a student error) on failure.
+    ``properties`` (input not modified, reproducible, no warnings, ...) earn
+    their share only when at least one of ``cases`` passes: a property of a
+    function that computes nothing is worth nothing. Sets the score to
+    ``weight`` times the fraction earned, then fails with the messages of the
+    failed checks, if any.
     """
-    failures = []
+    failures, passed_cases, passed_properties = [], 0, 0
     for label, check in cases:
         try:
             check()
+            passed_cases += 1
         except AssertionError as err:
             failures.append(f"[{label}] {err}")
-    set_score(weight * (len(cases) - len(failures)) / len(cases))
+    for label, check in properties:
+        try:
+            check()
+            passed_properties += 1
+        except AssertionError as err:
+            failures.append(f"[{label}] {err}")
+    total = len(cases) + len(properties)
+    earned = passed_cases + (passed_properties if passed_cases else 0)
+    set_score(weight * earned / total)
     if failures:
-        passed = len(cases) - len(failures)
-        raise CheckFailed(f"{passed} of {len(cases)} cases passed.\n\n" + "\n\n".join(failures))
+        message = f"{total - len(failures)} of {total} checks passed."
+        if passed_properties and not passed_cases:
+            message += " (Properties such as 'input not modified' count only once a value is right.)"
+        raise CheckFailed(message + "\n\n" + "\n\n".join(failures))
