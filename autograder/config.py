@@ -13,6 +13,7 @@ TORCH_MIN_TEST_ACCURACY = {"logreg": 0.75, "mlp": 0.78, "convnet": 0.80}
 # Time: one call of a plain function; training, in CPU seconds (independent of
 # how much of a CPU the grading machine gives) with a wall-clock backstop.
 CALL_TIMEOUT = 10.0
+IMPORT_TIMEOUT = 60.0
 TRAIN_CPU_SECONDS = {"numpy_mlp": 90, "logreg": 30, "mlp": 60, "convnet": 90}
 TOTAL_BUDGET_SECONDS = 540
 

@@ -94,7 +94,7 @@ class GradingContext:
                                 ("test_images", X_test)]:
                 path = os.path.join(self.sandbox.data_dir, name + ".npy")
                 np.save(path, np.ascontiguousarray(array), allow_pickle=False)
-                os.chmod(path, 0o644)
+                self.sandbox.share(path)
             self._fashion = (np.asarray(X_test), np.asarray(y_test, dtype=np.int64))
         return self._fashion
 
@@ -137,11 +137,15 @@ class StudentModule:
             raise ModuleUnavailable(self._unavailable)
         if self._process is None:
             limits = Limits(memory_mb=config.MEMORY_MB.get(self.name, config.MEMORY_MB["default"]))
+            import_timeout = max(1.0, min(config.IMPORT_TIMEOUT, self.context.remaining()))
             try:
-                self._process = self.context.sandbox.start(self.name, limits)
+                self._process = self.context.sandbox.start(self.name, limits, import_timeout)
             except ModuleUnavailable as err:
                 self._unavailable = str(err)
                 raise
+            except StudentError as err:  # hang, crash or exit while importing: same for every test
+                self._unavailable = f"{self.name}.py could not be imported: {err}"
+                raise ModuleUnavailable(self._unavailable) from None
         return self._process
 
     def _missing_message(self):

@@ -25,21 +25,24 @@ from .submission import MODULES, Submission, SubmissionError, locate
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 GRADED_DIR = os.path.join(HERE, "graded")
-TRUSTED_DIRS = ("autograder", "reference", "tests", "bench")
 
 
 def protect_grader_files():
-    """As root, make the grader's own folders unreadable to the student's uid.
+    """As root, make the grader's checkout unreadable to the student's uid.
 
-    The student's process gets its worker code as a copy in the sandbox, so it
-    needs nothing from these folders; the virtual environment stays readable.
+    Everything at the top of the repository (reference, tests, the git history,
+    ...) loses its group and other permissions, except the virtual environment,
+    which the student's interpreter needs. The student's process gets its worker
+    code as a copy in the sandbox, so it needs nothing else from here.
     """
     if os.geteuid() != 0:
         return
-    for name in TRUSTED_DIRS:
+    venv = os.path.realpath(sys.prefix)
+    for name in os.listdir(REPO):
         path = os.path.join(REPO, name)
-        if os.path.isdir(path):
-            os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & 0o700)
+        if os.path.islink(path) or os.path.realpath(path) == venv:
+            continue
+        os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & 0o700)
 
 
 def protect_test_labels(data_dir):

@@ -122,6 +122,47 @@ def _descendants(root_pid, table):
     return found
 
 
+SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+
+def _remove_files_owned_by(uid):
+    """Delete what ``uid`` left in the world-writable temp folders (it could reach the next student)."""
+    for folder in SHARED_TEMP_DIRS:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _memory_of(pids, table):
+    """Memory of a set of processes: proportional set size (shared pages split between
+    the processes that share them, so forked children are not counted twice), or
+    resident size where the kernel does not tell."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+                else:
+                    total += table[pid][2]
+        except (OSError, ValueError):
+            total += table[pid][2]
+    return total
+
+
 class Sandbox:
     """One grading's sandbox: a private directory tree and, as root, a spare uid.
 
@@ -130,26 +171,26 @@ class Sandbox:
         runtime/     worker.py, the codec and the worker-side tasks
         data/        inputs the grader shares with student code (no test labels)
         scratch/     the student's cwd, HOME and TMPDIR, writable by it
+    The first three belong to root with the spare uid's group (0750, files 0640),
+    so another grading's student, under another uid, can read none of them.
     """
 
     def __init__(self, submission_files, *, base_dir=None, use_spare_uid=None):
         _set_child_subreaper()
-        self.root = tempfile.mkdtemp(prefix="autograder-", dir=base_dir)
-        os.chmod(self.root, 0o711)
-        self.submission_dir = self._mkdir("submission", 0o755)
-        self.runtime_dir = self._mkdir("runtime", 0o755)
-        self.data_dir = self._mkdir("data", 0o755)
-        self.scratch_dir = self._mkdir("scratch", 0o700)
-        for name, path in submission_files.items():
-            shutil.copyfile(path, os.path.join(self.submission_dir, name))
-            os.chmod(os.path.join(self.submission_dir, name), 0o644)
-        for source, target in [("worker.py", "worker.py"), ("codec.py", "_ag_codec.py"),
-                               ("tasks.py", "_ag_tasks.py")]:
-            shutil.copyfile(os.path.join(HERE, source), os.path.join(self.runtime_dir, target))
-            os.chmod(os.path.join(self.runtime_dir, target), 0o644)
         if use_spare_uid is None:
             use_spare_uid = os.geteuid() == 0
         self.uid, self._uid_lock = (self._claim_uid() if use_spare_uid else (None, None))
+        self.root = tempfile.mkdtemp(prefix="autograder-", dir=base_dir)
+        os.chmod(self.root, 0o711)
+        self.submission_dir = self._mkdir("submission", 0o750)
+        self.runtime_dir = self._mkdir("runtime", 0o750)
+        self.data_dir = self._mkdir("data", 0o750)
+        self.scratch_dir = self._mkdir("scratch", 0o700)
+        for name, path in submission_files.items():
+            self.share(path, os.path.join(self.submission_dir, name))
+        for source, target in [("worker.py", "worker.py"), ("codec.py", "_ag_codec.py"),
+                               ("tasks.py", "_ag_tasks.py")]:
+            self.share(os.path.join(HERE, source), os.path.join(self.runtime_dir, target))
         if self.uid is not None:
             os.chown(self.scratch_dir, self.uid, self.uid)
             if not self._uid_can_run_python():
@@ -158,10 +199,26 @@ class Sandbox:
                           else "separate process as the grader's own user (not root, or the "
                                "interpreter is not reachable by other users): no file isolation")
 
+    def share(self, source, target=None):
+        """Copy ``source`` to ``target`` (or fix ``source`` in place) so that only this
+        grading's student process can read it: owned by root, group = the spare uid's, 0640.
+
+        Other gradings running at the same time, with other uids, cannot read it.
+        """
+        if target is not None:
+            shutil.copyfile(source, target)
+        path = target or source
+        self._restrict(path, 0o640)
+
+    def _restrict(self, path, mode):
+        if self.uid is not None:
+            os.chown(path, 0, self.uid)
+        os.chmod(path, mode if self.uid is not None else mode | (mode & 0o070) >> 3)
+
     def _mkdir(self, name, mode):
         path = os.path.join(self.root, name)
         os.mkdir(path)
-        os.chmod(path, mode)
+        self._restrict(path, mode)
         return path
 
     def _claim_uid(self):
@@ -180,9 +237,10 @@ class Sandbox:
 
     def _release_uid(self):
         if self._uid_lock is not None:
-            os.chown(self.scratch_dir, os.getuid(), os.getgid())
             self._uid_lock.close()
         self.uid, self._uid_lock = None, None
+        for path in (self.submission_dir, self.runtime_dir, self.data_dir, self.scratch_dir):
+            os.chown(path, os.getuid(), os.getgid())
 
     def _uid_can_run_python(self):
         try:
@@ -205,9 +263,9 @@ class Sandbox:
                 env[var] = os.environ[var]
         return env
 
-    def start(self, module, limits=None):
+    def start(self, module, limits=None, import_timeout=120.0):
         """A :class:`StudentProcess` with ``module`` imported (raises ModuleUnavailable)."""
-        return StudentProcess(self, module, limits or Limits())
+        return StudentProcess(self, module, limits or Limits(), import_timeout)
 
     def kill_all(self, root_pid=None):
         """Kill the student's processes: the tree under us and every process of the uid."""
@@ -253,7 +311,11 @@ class Sandbox:
 
     def close(self):
         self.kill_all()
-        self._release_uid()
+        if self.uid is not None:
+            _remove_files_owned_by(self.uid)
+        if self._uid_lock is not None:
+            self._uid_lock.close()
+        self.uid, self._uid_lock = None, None
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self):
@@ -301,8 +363,9 @@ class CallResult:
 class StudentProcess:
     """One running worker with one student module imported."""
 
-    def __init__(self, sandbox, module, limits):
+    def __init__(self, sandbox, module, limits, import_timeout=120.0):
         self.sandbox, self.module, self.limits = sandbox, module, limits
+        self.import_timeout = import_timeout
         self.process = None
         self.names = {}
         self.peak_memory = 0
@@ -331,7 +394,8 @@ class StudentProcess:
         self._send_fd, self._receive_fd = to_worker_w, from_worker_r
         self._drain = _OutputDrain(output_r, self.limits.output_kb << 10)
         self._drain.start()
-        reply = self._exchange(None, timeout=120, cpu_budget=None, what=f"importing {self.module}.py")
+        reply = self._exchange(None, timeout=self.import_timeout, cpu_budget=None,
+                               what=f"importing {self.module}.py")
         if not reply.get("ok"):
             error = reply.get("error", {})
             self._stop()
@@ -403,7 +467,7 @@ class StudentProcess:
                 try:
                     frame = reader.read_available()
                 except codec.CodecError as err:
-                    self._fail(StudentCrash, f"while running {what} the process sent unreadable data ({err})")
+                    self._fail(StudentCrash, f"during {what} the process sent unreadable data ({err})")
                 if frame is False:
                     self._fail(StudentCrash, f"the process running your code ended during {what} "
                                              f"({self._exit_description()})")
@@ -432,7 +496,7 @@ class StudentProcess:
         if self.sandbox.uid is not None:
             pids += [p for p, (_pp, uid, *_r) in table.items() if uid == self.sandbox.uid]
         pids = {p for p in pids if p in table}
-        return sum(table[p][2] for p in pids), sum(table[p][3] for p in pids)
+        return _memory_of(pids, table), sum(table[p][3] for p in pids)
 
     def _exit_description(self):
         if self.process is None:
