@@ -54,12 +54,15 @@ def locate(path, workdir):
             if path.endswith(".py"):
                 return _collect(os.path.dirname(os.path.abspath(path)) or ".", only=os.path.basename(path))
             raise SubmissionError(f"{os.path.basename(path)} is neither a folder nor a zip file.")
-        path = _unzip(path, workdir)
-    folder = _find_folder(path)
-    return _collect(folder)
+        skipped = []
+        path = _unzip(path, workdir, skipped)
+        submission = _collect(_find_folder(path))
+        submission.notes = skipped + submission.notes
+        return submission
+    return _collect(_find_folder(path))
 
 
-def _unzip(path, workdir):
+def _unzip(path, workdir, skipped):
     target = os.path.join(workdir, "unzipped")
     os.makedirs(target)
     try:
@@ -72,8 +75,11 @@ def _unzip(path, workdir):
                 name = entry.filename.replace("\\", "/")
                 parts = [p for p in name.split("/") if p not in ("", ".")]
                 mode = entry.external_attr >> 16
-                if (entry.is_dir() or not parts or name.startswith("/") or ".." in parts
-                        or stat.S_ISLNK(mode) or parts[0] in _IGNORED_DIRS):
+                if entry.is_dir() or not parts or parts[0] in _IGNORED_DIRS:
+                    continue
+                if name.startswith("/") or ".." in parts or stat.S_ISLNK(mode):
+                    skipped.append(f"{name} in the zip was ignored: links and paths outside "
+                                   "the zip's folder are not read.")
                     continue
                 if not parts[-1].endswith(".py"):
                     continue  # only Python files are ever used
@@ -127,7 +133,10 @@ def _collect(folder, only=None):
         path = os.path.join(folder, name)
         if only and name != only:
             continue
-        if not name.endswith(".py") or not os.path.isfile(path) or os.path.islink(path):
+        if not name.endswith(".py") or not os.path.isfile(path):
+            continue
+        if os.path.islink(path):
+            submission.notes.append(f"{name} is a symbolic link and was ignored: upload the file itself.")
             continue
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
             continue
