@@ -56,4 +56,8 @@ if [ -d /autograder/source ] && [ -z "${CI:-}" ]; then
   "$VENV/bin/python" -m pip install -q torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu || true
 fi
 "$VENV/bin/python" -m pip install -q -r requirements.txt
+# The sandboxed student process runs as another user: it must be able to reach
+# and read the interpreter and its packages (the grader locks everything else).
+chmod -R a+rX "$VENV"
+chmod a+x "$PWD"
 echo "setup.sh: ready ($("$VENV/bin/python" --version), venv $VENV)"
