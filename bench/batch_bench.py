@@ -13,6 +13,7 @@ hour; the output says so.
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,9 +45,12 @@ def make_class(folder, count):
 def run(folder, out, jobs, training):
     command = [sys.executable, "-m", "autograder", "batch", folder, "--out", out, "--jobs", str(jobs),
                "--no-progress"] + ([] if training else ["--no-training"])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"batch failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
     seconds, scores, problems = [], [], 0
@@ -56,7 +60,7 @@ def run(folder, out, jobs, training):
         seconds.append(results["extra_data"]["batch"]["wall_seconds"])
         scores.append(results["score"])
         problems += results["extra_data"]["batch"]["status"] != "graded"
-    return wall, seconds, scores, problems
+    return wall, cpu, seconds, scores, problems
 
 
 def main():
@@ -80,15 +84,15 @@ def main():
         print(f"machine: {os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.1f} "
               "(other work on the machine slows the figures down)")
         print(f"{'jobs':>4}  {'wall s':>7}  {'subs/min':>8}  {'speed-up':>8}  {'s per grading (median)':>22}  "
-              f"{'mean score':>10}  problems")
+              f"{'CPU s per grading':>17}  {'mean score':>10}  problems")
         base = None
         for index, jobs in enumerate(jobs_values):
             out = os.path.join(work, f"out-{index}-jobs-{jobs}")  # fresh: a batch resumes in its out folder
-            wall, seconds, scores, problems = run(folder, out, jobs, args.training)
+            wall, cpu, seconds, scores, problems = run(folder, out, jobs, args.training)
             rate = 60 * args.count / wall
             base = base or rate
             print(f"{jobs:>4}  {wall:>7.1f}  {rate:>8.2f}  {rate / base:>7.2f}x  {statistics.median(seconds):>22.1f}  "
-                  f"{statistics.mean(scores):>10.2f}  {problems}", flush=True)
+                  f"{cpu / args.count:>17.1f}  {statistics.mean(scores):>10.2f}  {problems}", flush=True)
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
