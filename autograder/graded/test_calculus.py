@@ -94,11 +94,13 @@ def test_sigmoid_stable(calculus, set_score=None):
     """sigmoid: stable for |x| up to 1e4 (no overflow warning, no nan)"""
     inputs = {"x": EXTREMES}
     result = lazy(lambda: call_stable(calculus, "sigmoid", [EXTREMES]))
+    # "No warning" is a property (constants raise none): it counts once the values are right.
     score_cases([
         ("values at |x| up to 1e4",
          lambda: assert_close(result()[0], ref.sigmoid(EXTREMES), "sigmoid(x)", inputs=inputs)),
+    ], 1, set_score, properties=[
         ("no overflow warning", lambda: assert_no_warnings(result()[1], "sigmoid(x)", inputs)),
-    ], 1, set_score)
+    ])
 
 
 @partial_credit(1.5)
@@ -306,7 +308,10 @@ def test_softmax_stable(calculus, set_score=None):
     def unmodified():
         call_unmodified(calculus, "softmax", [z], ["z"], "softmax(z)")
 
-    score_cases([("stable at |z| up to 1e4", stable), ("input not modified", unmodified)], 1, set_score)
+    # "Input not modified" is a property (a function that computes nothing has it): it
+    # counts once the values are right.
+    score_cases([("stable at |z| up to 1e4", stable)], 1, set_score,
+                properties=[("input not modified", unmodified)])
 
 
 @partial_credit(1.5)
@@ -389,13 +394,15 @@ def test_binary_logistic_loss_stable(calculus, set_score=None):
     y = np.array([[0] * len(EXTREMES), [1] * len(EXTREMES)])
     inputs = {"z": z, "y": y}
     result = lazy(lambda: call_stable(calculus, "binary_logistic_loss", [z, y]))
+    # "No warning" is a property (constants raise none): it counts once the values are right.
     score_cases([
         ("values at |z| up to 1e4",
          lambda: assert_close(result()[0], ref.binary_logistic_loss(z, y), "binary_logistic_loss(z, y)",
                               inputs=inputs)),
+    ], 1, set_score, properties=[
         ("no overflow, divide-by-zero or invalid-value warning",
          lambda: assert_no_warnings(result()[1], "binary_logistic_loss(z, y)", inputs)),
-    ], 1, set_score)
+    ])
 
 
 @partial_credit(1)

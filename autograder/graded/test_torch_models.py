@@ -103,10 +103,13 @@ def test_autograd_descent(torch_models, rng, set_score=None):
                     f"{what} modified its input x (it became {after!r}; it was {x!r}). "
                     "torch.from_numpy shares memory with x: do not update that tensor in place.")
 
+    # dtype, shape and "x unchanged" are properties (constants have them): they count once
+    # a value of w is right.
     score_cases([("x = (1, 1, 1, 1, 1), target 1: converges to w = (0.2, ..., 0.2)", converges_to_fifth),
-                 (f"random x in R^4, target {target}: exactly {n_steps} steps", few_steps),
-                 ("returns a float64 array of the shape of x and leaves x unchanged", float64_and_input_kept)],
-                2, set_score)
+                 (f"random x in R^4, target {target}: exactly {n_steps} steps", few_steps)],
+                2, set_score,
+                properties=[("returns a float64 array of the shape of x and leaves x unchanged",
+                             float64_and_input_kept)])
 
 
 # ---------------------------------------------------------------------------
@@ -194,10 +197,12 @@ def test_dropout_identity(torch_models, rng, set_score=None):
         assert_true(changed == 0, f"{what} modified its input x in place ({changed} of its {x.size} entries "
                                   "changed), e.g. with x *= mask or x[mask] = 0. Return a new array.")
 
+    # "x is not modified" is a property (a function that computes nothing has it): it counts
+    # once an output is right.
     score_cases([("training=False: x unchanged", lambda: unchanged(0.5, False, "dropout active in eval "
                                                                    "(training=False must switch it off)")),
-                 ("p = 0: x unchanged", lambda: unchanged(0.0, True, "entries dropped although p = 0")),
-                 ("x is not modified", input_kept)], 1, set_score)
+                 ("p = 0: x unchanged", lambda: unchanged(0.0, True, "entries dropped although p = 0"))],
+                1, set_score, properties=[("x is not modified", input_kept)])
 
 
 # ---------------------------------------------------------------------------
@@ -295,10 +300,12 @@ def test_model_outputs(torch_models, rng, set_score=None):
                     + ("" if has_dropout else "No dropout module found (F.dropout does not count: use an "
                                               "nn.Dropout attribute, which model.eval() switches off)."))
 
-    score_cases([("LogisticRegression(784, 10): logits (n, 10)", logistic_regression),
-                 ("MLP(784, [64, 32], 10): logits (n, 10), layers 784-64-32-10 with ReLU", mlp),
-                 ("ConvNetDropout(): logits (n, 10) for images (n, 1, 28, 28)", convnet),
-                 ("ConvNetDropout(): has a convolution and a dropout layer", convnet_layers)], 1.5, set_score)
+    # Logits of shape (n, 10), and being affine, are properties (a model that returns zeros
+    # has them): they count once the layers of a model are right.
+    score_cases([("MLP(784, [64, 32], 10): logits (n, 10), layers 784-64-32-10 with ReLU", mlp),
+                 ("ConvNetDropout(): has a convolution and a dropout layer", convnet_layers)], 1.5, set_score,
+                properties=[("LogisticRegression(784, 10): logits (n, 10)", logistic_regression),
+                            ("ConvNetDropout(): logits (n, 10) for images (n, 1, 28, 28)", convnet)])
 
 
 def check_dropout_modes(torch_models, kind, config_, inputs, name, active):
@@ -331,17 +338,20 @@ def test_model_dropout_modes(torch_models, rng, set_score=None):
     """MLP and ConvNetDropout: dropout active in train(), off in eval()"""
     rows = rng.uniform(0, 1, (8, 784)).astype(np.float32)
     images = rng.uniform(0, 1, (4, 1, 28, 28)).astype(np.float32)
+    # "dropout=0.0 gives equal passes" is a property (a model that returns zeros has it): it
+    # counts once dropout is seen to be active where it should be.
     score_cases([
         ("MLP(784, [128], 10, dropout=0.5)",
          lambda: check_dropout_modes(torch_models, "mlp", {"hidden": [128], "dropout": 0.5}, rows,
                                      "MLP(784, [128], 10, dropout=0.5)", active=True)),
-        ("MLP(784, [128], 10, dropout=0.0)",
-         lambda: check_dropout_modes(torch_models, "mlp", {"hidden": [128], "dropout": 0.0}, rows,
-                                     "MLP(784, [128], 10, dropout=0.0)", active=False)),
         ("ConvNetDropout(p=0.5)",
          lambda: check_dropout_modes(torch_models, "convnet", {"p": 0.5}, images, "ConvNetDropout(p=0.5)",
                                      active=True)),
-    ], 1.5, set_score)
+    ], 1.5, set_score, properties=[
+        ("MLP(784, [128], 10, dropout=0.0)",
+         lambda: check_dropout_modes(torch_models, "mlp", {"hidden": [128], "dropout": 0.0}, rows,
+                                     "MLP(784, [128], 10, dropout=0.0)", active=False)),
+    ])
 
 
 # ---------------------------------------------------------------------------
@@ -507,8 +517,10 @@ def test_train_torch(torch_models, rng, set_score=None):
          lambda: check_full_batch(torch_models, rng, 0.9)),
         ("one loss per epoch: the mean over the epoch, not a sum", lambda: check_mean_loss(torch_models, rng)),
         ("mini-batches: learns a separable problem", lambda: check_learns(torch_models, rng)),
+    ], 2.5, set_score, properties=[
+        # Constant losses are reproducible: this counts once a loss value is right.
         ("the same seed gives the same losses", lambda: check_deterministic(torch_models, rng)),
-    ], 2.5, set_score)
+    ])
 
 
 # ---------------------------------------------------------------------------
