@@ -9,7 +9,6 @@ grader checks everything they return.
 Each task is called as ``task(module, **kwargs)`` with the student module that
 the worker imported.
 """
-import importlib
 import os
 import time
 
@@ -18,20 +17,20 @@ import numpy as np
 PREDICT_BATCH = 1000
 
 
-def call_with_rng(module, name, seed, args=(), kwargs=None, rng_argument="rng"):
-    """``module.name(*args, rng=default_rng(seed), **kwargs)``; seed None passes rng=None."""
+def call_function_with_rng(module, function, seed, args=(), kwargs=None, rng_argument="rng"):
+    """``module.function(*args, rng=default_rng(seed), **kwargs)``; seed None passes rng=None."""
     kwargs = dict(kwargs or {})
     kwargs[rng_argument] = None if seed is None else np.random.default_rng(seed)
-    return getattr(module, name)(*args, **kwargs)
+    return getattr(module, function)(*args, **kwargs)
 
 
-def call_and_return_inputs(module, name, args=(), kwargs=None):
-    """Call ``module.name`` and also return the arguments as the call left them.
+def call_function_and_return_inputs(module, function, args=(), kwargs=None):
+    """Call ``module.function`` and also return the arguments as the call left them.
 
     The grader compares them with what it sent, to check that inputs are not modified.
     """
     kwargs = dict(kwargs or {})
-    value = getattr(module, name)(*args, **kwargs)
+    value = getattr(module, function)(*args, **kwargs)
     return {"value": value, "args_after": list(args), "kwargs_after": kwargs}
 
 
@@ -139,24 +138,6 @@ def model_forward(module, kind, config, inputs, seed, repeats=2):
             "torch_layers": bases, "n_parameters": n_parameters}
 
 
-def train_torch_small(module, kind, config, X, y, epochs, lr, batch_size, seed, options=None):
-    """``train_torch`` on a small problem the grader gives; returns losses and final accuracy."""
-    torch = _torch()
-    model = build_model(module, kind, config, seed)
-    Xt = _inputs(kind, np.asarray(X, dtype=np.float32))
-    yt = torch.from_numpy(np.asarray(y, dtype=np.int64))
-    losses = module.train_torch(model, Xt, yt, epochs, lr, batch_size, seed, **(options or {}))
-    model.eval()
-    with torch.no_grad():
-        predictions = model(Xt).argmax(dim=1).cpu().numpy()
-    return {"losses": losses, "predictions": predictions}
-
-
-def import_module(module, name):
-    """Import another student module from the same submission (used to check it loads)."""
-    return sorted(n for n in dir(importlib.import_module(name)) if not n.startswith("_"))
-
-
 def call_recording_warnings(module, function, args=(), kwargs=None):
     """``module.function(*args, **kwargs)`` with NumPy overflow, divide-by-zero and
     invalid-value conditions reported as warnings, and those warnings recorded.
@@ -175,28 +156,15 @@ def call_recording_warnings(module, function, args=(), kwargs=None):
     return {"value": value, "warnings": messages[:5]}
 
 
-# The two tasks above take the student function as ``name``, which
-# StudentModule.task cannot pass on (StudentProcess.task's own first parameter is
-# called ``name``); these take it as ``function``.
-def call_function_with_rng(module, function, seed, args=(), kwargs=None, rng_argument="rng"):
-    """Same as :func:`call_with_rng`."""
-    return call_with_rng(module, function, seed, args, kwargs, rng_argument)
-
-
-def call_function_and_return_inputs(module, function, args=(), kwargs=None):
-    """Same as :func:`call_and_return_inputs`."""
-    return call_and_return_inputs(module, function, args, kwargs)
-
-
 # ---------------------------------------------------------------------------
 # Part 5 (torch_models): probes for dropout, the models and train_torch
 # ---------------------------------------------------------------------------
 
 def call_function_with_rng_returning_inputs(module, function, seed, args=(), kwargs=None,
                                             rng_argument="rng"):
-    """:func:`call_with_rng`, also returning the arguments as the call left them."""
+    """:func:`call_function_with_rng`, also returning the arguments as the call left them."""
     kwargs = dict(kwargs or {})
-    value = call_with_rng(module, function, seed, args, kwargs, rng_argument)
+    value = call_function_with_rng(module, function, seed, args, kwargs, rng_argument)
     return {"value": value, "args_after": list(args), "kwargs_after": kwargs}
 
 
