@@ -3,9 +3,8 @@ import numpy as np
 from gradescope_utils.autograder_utils.decorators import (number, partial_credit, tags,
                                                           visibility, weight)
 
-from autograder import config
-from autograder.compare import (as_array, assert_close, assert_true, format_inputs, preview,
-                                score_cases)
+from autograder.compare import as_array, assert_close, assert_true, format_inputs, score_cases
+from autograder.graded.helpers import assert_no_warnings, call_stable, call_unmodified, lazy
 from reference import calculus as ref
 
 EXTREMES = np.array([-1e4, -800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0, 1e4])
@@ -16,50 +15,12 @@ WITH_ZEROS = np.array([-3.5, -1.0, -1e-300, 0.0, 1e-300, 0.25, 2.0, 0.0, 7.0])
 
 # ---------------------------------------------------------------- helpers
 
-def call_stable(module, name, args):
-    """Call ``module.name(*args)`` recording NumPy overflow/divide/invalid warnings.
-
-    Returns ``(value, warnings)``; check the value first, then ``assert_no_warnings``.
-    """
-    out = module.task("call_recording_warnings", key=name, timeout=config.CALL_TIMEOUT,
-                      function=name, args=list(args))
-    return out["value"], out["warnings"]
-
-
-def lazy(function):
-    """``function()`` computed once, on first use (so a failing student call fails
-    every case that needs it, not the whole test)."""
-    cache = []
-
-    def get():
-        if not cache:
-            cache.append(function())
-        return cache[0]
-    return get
-
-
-def assert_no_warnings(warnings, what, inputs):
-    assert_true(not warnings,
-                f"{what} returned the right values but raised NumPy warnings: {'; '.join(warnings)}. "
-                "\"Stable\" means no overflow, divide-by-zero or invalid-value warning for inputs up "
-                "to |x| = 1e4 (np.where evaluates both branches, so np.exp must never see a large "
-                "positive argument in either of them)." + format_inputs(inputs))
-
-
-def call_unmodified(module, name, args, arg_names, what):
-    """Call ``module.name(*args)`` and fail if it changed any of its array arguments."""
-    out = module.task("call_function_and_return_inputs", key=name, timeout=config.CALL_TIMEOUT,
-                      function=name, args=list(args))
-    for sent, after, arg in zip(args, out["args_after"], arg_names):
-        if isinstance(sent, np.ndarray):
-            after = np.asarray(after)
-            assert_true(after.shape == sent.shape and np.array_equal(after, sent),
-                        f"{what} modified its input `{arg}` (an in-place operation such as "
-                        f"`{arg} -= ...` or `{arg}[...] = ...` on the caller's array). "
-                        "Functions must return new arrays and leave their inputs unchanged; "
-                        f"work on a copy.\nInput before the call:\n  {arg} = {preview(sent)}\n"
-                        f"after the call:\n  {arg} = {preview(after)}")
-    return out["value"]
+# How this part words two shared messages (helpers.assert_no_warnings, helpers.call_unmodified).
+STABLE = {"returned": "values",
+          "advice": "\"Stable\" means no overflow, divide-by-zero or invalid-value warning for inputs up "
+                    "to |x| = 1e4 (np.where evaluates both branches, so np.exp must never see a large "
+                    "positive argument in either of them)."}
+IN_PLACE = {"in_place": "`{arg} -= ...` or `{arg}[...] = ...`", "fix": "work on a copy."}
 
 
 def check_dtype_float(got, what):
@@ -99,7 +60,7 @@ def test_sigmoid_stable(calculus, set_score=None):
         ("values at |x| up to 1e4",
          lambda: assert_close(result()[0], ref.sigmoid(EXTREMES), "sigmoid(x)", inputs=inputs)),
     ], 1, set_score, properties=[
-        ("no overflow warning", lambda: assert_no_warnings(result()[1], "sigmoid(x)", inputs)),
+        ("no overflow warning", lambda: assert_no_warnings(result()[1], "sigmoid(x)", inputs, **STABLE)),
     ])
 
 
@@ -151,7 +112,7 @@ def test_softplus(calculus, rng, set_score=None):
         big = got_array[EXTREMES == 1e4][0]
         assert_true(big == 1e4, f"softplus(1e4) should be exactly 1e4 (ln(1 + e^x) = x + ln(1 + e^-x)), "
                                 f"got {big!r}.")
-        assert_no_warnings(warnings, "softplus(x)", {"x": EXTREMES})
+        assert_no_warnings(warnings, "softplus(x)", {"x": EXTREMES}, **STABLE)
 
     score_cases([("values", values), ("stable at |x| up to 1e4", stable)], 1, set_score)
 
@@ -192,7 +153,7 @@ def test_relu(calculus, rng, set_score=None):
     inputs = {"x": x}
 
     def relu():
-        got = call_unmodified(calculus, "relu", [x], ["x"], "relu(x)")
+        got = call_unmodified(calculus, "relu", [x], ["x"], "relu(x)", **IN_PLACE)
         assert_close(got, ref.relu(x), "relu(x)", inputs=inputs,
                      mistakes={"min(0, x) instead of max(0, x)": np.minimum(0, x),
                                "|x| instead of max(0, x)": np.abs(x)})
@@ -240,7 +201,7 @@ def test_onehot(calculus, rng):
     y = np.array([2, 0, 1, 1, 4, 0, 2])
     m = 6  # one class (5) never appears: the width must come from m, not from y
     inputs = {"y": y, "m": m}
-    got = call_unmodified(calculus, "onehot", [y, m], ["y", "m"], "onehot(y, m)")
+    got = call_unmodified(calculus, "onehot", [y, m], ["y", "m"], "onehot(y, m)", **IN_PLACE)
     assert_close(got, ref.onehot(y, m), "onehot(y, m)", inputs=inputs)
     check_dtype_float(as_array(got, "onehot(y, m)"), "onehot(y, m)")
     y2 = rng.integers(0, 3, size=12)
@@ -303,10 +264,10 @@ def test_softmax_stable(calculus, set_score=None):
     def stable():
         got, warnings = call_stable(calculus, "softmax", [z])
         assert_close(got, ref.softmax(z), "softmax(z)", inputs=inputs)
-        assert_no_warnings(warnings, "softmax(z)", inputs)
+        assert_no_warnings(warnings, "softmax(z)", inputs, **STABLE)
 
     def unmodified():
-        call_unmodified(calculus, "softmax", [z], ["z"], "softmax(z)")
+        call_unmodified(calculus, "softmax", [z], ["z"], "softmax(z)", **IN_PLACE)
 
     # "Input not modified" is a property (a function that computes nothing has it): it
     # counts once the values are right.
@@ -328,7 +289,7 @@ def test_log_softmax(calculus, rng, set_score=None):
             mistakes["softmax itself, without the log"] = ref.softmax(z)
             mistakes["z - max(z) only (the - log sum exp term is missing)"] = (
                 z - z.max(axis=-1, keepdims=True))
-            got = (call_unmodified(calculus, "log_softmax", [z], ["z"], "log_softmax(z)")
+            got = (call_unmodified(calculus, "log_softmax", [z], ["z"], "log_softmax(z)", **IN_PLACE)
                    if z.ndim == 2 else calculus.log_softmax(z))
             assert_close(got, ref.log_softmax(z), "log_softmax(z)", inputs={"z": z}, mistakes=mistakes)
         cases.append((label, check))
@@ -337,7 +298,7 @@ def test_log_softmax(calculus, rng, set_score=None):
     def stable():
         got, warnings = call_stable(calculus, "log_softmax", [z])
         assert_close(got, ref.log_softmax(z), "log_softmax(z)", inputs={"z": z})
-        assert_no_warnings(warnings, "log_softmax(z)", {"z": z})
+        assert_no_warnings(warnings, "log_softmax(z)", {"z": z}, **STABLE)
 
     cases.append(("stable at |z| up to 1e4 (log of an underflowed softmax is -inf)", stable))
     score_cases(cases, 1.5, set_score)
@@ -401,7 +362,7 @@ def test_binary_logistic_loss_stable(calculus, set_score=None):
                               inputs=inputs)),
     ], 1, set_score, properties=[
         ("no overflow, divide-by-zero or invalid-value warning",
-         lambda: assert_no_warnings(result()[1], "binary_logistic_loss(z, y)", inputs)),
+         lambda: assert_no_warnings(result()[1], "binary_logistic_loss(z, y)", inputs, **STABLE)),
     ])
 
 
@@ -441,7 +402,7 @@ def test_cross_entropy(calculus, rng, set_score=None):
     inputs = {"z": z, "y": y}
 
     def values():
-        got = call_unmodified(calculus, "cross_entropy", [z, y], ["z", "y"], "cross_entropy(z, y)")
+        got = call_unmodified(calculus, "cross_entropy", [z, y], ["z", "y"], "cross_entropy(z, y)", **IN_PLACE)
         got = as_array(got, "cross_entropy(z, y)", inputs=inputs)
         assert_true(got.size != 1, f"cross_entropy(z, y) returned a single number {got!r}; it should "
                                    "return one loss per example, shape (n,) = (6,) (no mean over "
@@ -459,7 +420,7 @@ def test_cross_entropy(calculus, rng, set_score=None):
     def stable():
         got, warnings = call_stable(calculus, "cross_entropy", [zs, ys])
         assert_close(got, ref.cross_entropy(zs, ys), "cross_entropy(z, y)", inputs={"z": zs, "y": ys})
-        assert_no_warnings(warnings, "cross_entropy(z, y)", {"z": zs, "y": ys})
+        assert_no_warnings(warnings, "cross_entropy(z, y)", {"z": zs, "y": ys}, **STABLE)
 
     score_cases([("values and shape", values), ("stable at |z| up to 1e4", stable)], 1, set_score)
 

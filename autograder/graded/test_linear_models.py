@@ -3,10 +3,10 @@ import numpy as np
 from gradescope_utils.autograder_utils.decorators import (number, partial_credit, tags,
                                                           visibility, weight)
 
-from autograder import config
 from autograder.compare import (as_array, assert_close, assert_number, assert_sequence,
-                                assert_shape, assert_true, describe, format_inputs, preview,
-                                score_cases)
+                                assert_shape, assert_true, describe, format_inputs, score_cases)
+from autograder.graded.helpers import (assert_no_warnings, call_stable, call_unmodified, lazy,
+                                       numerical_gradient)
 from reference import calculus as ref_calculus
 from reference import linear_models as ref
 
@@ -14,33 +14,14 @@ from reference import linear_models as ref
 # about 1e-9; the bugs they are there to catch change a gradient by 1e-2 or more.
 FD_RTOL, FD_ATOL = 1e-5, 1e-7
 TRAIN_TIMEOUT = 20.0  # a few hundred tiny SGD steps take well under a second
+# What "stable" means for this part's costs, in helpers.assert_no_warnings's message.
+STABLE = {"advice": "\"Stable\" means no overflow, divide-by-zero or invalid-value warning for logits up "
+                    "to |z| = 1e4: use your stable binary_logistic_loss / cross_entropy (or "
+                    "np.logaddexp, or subtract the maximum) rather than log(sigmoid(z)) or "
+                    "log(softmax(z))."}
 
 
 # ---------------------------------------------------------------- helpers
-
-def numerical_gradient(f, x, eps=1e-6):
-    """Central finite differences of the scalar f at x (computed here, with the reference cost)."""
-    x = np.array(x, dtype=float)
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += eps
-        minus[index] -= eps
-        grad[index] = (f(plus) - f(minus)) / (2 * eps)
-    return grad
-
-
-def lazy(function):
-    """``function()`` computed once, on first use (so a failing student call fails
-    every case that needs it, not the whole test)."""
-    cache = []
-
-    def get():
-        if not cache:
-            cache.append(function())
-        return cache[0]
-    return get
-
 
 def unpack(got, names, what, inputs=None):
     """The returned tuple ``(a, b, ...)`` with ``len(names)`` entries, or fail saying what came back."""
@@ -49,42 +30,6 @@ def unpack(got, names, what, inputs=None):
                 f"{what} should return a tuple ({', '.join(names)}) of {count} values, "
                 f"but returned {describe(got)}." + format_inputs(inputs))
     return list(got)
-
-
-def call_unmodified(module, name, args, arg_names, what, kwargs=None):
-    """Call ``module.name(*args, **kwargs)``; fail if it changed any array argument."""
-    kwargs = dict(kwargs or {})
-    out = module.task("call_function_and_return_inputs", key=name, timeout=config.CALL_TIMEOUT,
-                      function=name, args=list(args), kwargs=kwargs)
-    pairs = list(zip(args, out["args_after"], arg_names))
-    pairs += [(kwargs[k], out["kwargs_after"].get(k), k) for k in kwargs]
-    for sent, after, arg in pairs:
-        if isinstance(sent, np.ndarray):
-            after = np.asarray(after)
-            assert_true(after.shape == sent.shape and np.array_equal(after, sent),
-                        f"{what} modified its input `{arg}` (an in-place operation such as "
-                        f"`{arg} -= ...`, `{arg} += ...` or `{arg}[i] = ...` on the caller's array). "
-                        "Functions must return new arrays and leave their inputs unchanged; "
-                        f"start from a copy, e.g. `{arg} = {arg}.copy()` or `np.array({arg}, dtype=float)`."
-                        f"\nInput before the call:\n  {arg} = {preview(sent)}"
-                        f"\nafter the call:\n  {arg} = {preview(after)}")
-    return out["value"]
-
-
-def call_stable(module, name, args):
-    """``module.name(*args)`` and the NumPy overflow/divide/invalid warnings it raised."""
-    out = module.task("call_recording_warnings", key=name, timeout=config.CALL_TIMEOUT,
-                      function=name, args=list(args))
-    return out["value"], out["warnings"]
-
-
-def assert_no_warnings(warnings, what, inputs):
-    assert_true(not warnings,
-                f"{what} returned the right value but raised NumPy warnings: {'; '.join(warnings)}. "
-                "\"Stable\" means no overflow, divide-by-zero or invalid-value warning for logits up "
-                "to |z| = 1e4: use your stable binary_logistic_loss / cross_entropy (or "
-                "np.logaddexp, or subtract the maximum) rather than log(sigmoid(z)) or "
-                "log(softmax(z))." + format_inputs(inputs))
 
 
 def train(module, X, y, m, lr, epochs, batch_size, seed):
@@ -297,7 +242,7 @@ def test_logreg_proba_and_cost(linear_models, rng, set_score=None):
         got, warnings = call_stable(linear_models, "logreg_cost", [Xs, ys, ws, bs])
         got = assert_number(got, what, {"X": Xs, "y": ys, "w": ws, "b": bs})
         assert_close(got, ref.logreg_cost(Xs, ys, ws, bs), what, inputs={"X": Xs, "y": ys, "w": ws, "b": bs})
-        assert_no_warnings(warnings, what, {"X": Xs, "y": ys, "w": ws, "b": bs})
+        assert_no_warnings(warnings, what, {"X": Xs, "y": ys, "w": ws, "b": bs}, **STABLE)
 
     score_cases([("logreg_predict_proba", proba), ("logreg_cost", cost),
                  ("logreg_cost stable for logits up to 1e4", stable)], 1, set_score)
@@ -429,7 +374,7 @@ def test_cost_ce(linear_models, rng, set_score=None):
         got, warnings = call_stable(linear_models, "cost_ce", [Xs, ys, Ws, bs])
         got = assert_number(got, what, si)
         assert_close(got, ref.cost_ce(Xs, ys, Ws, bs), what, inputs=si)
-        assert_no_warnings(warnings, what, si)
+        assert_no_warnings(warnings, what, si, **STABLE)
 
     score_cases([("values", values), ("one example", single_example),
                  ("stable for logits up to 1e4", stable)], 1.5, set_score)

@@ -7,6 +7,7 @@ from gradescope_utils.autograder_utils.decorators import (number, partial_credit
 from autograder import config
 from autograder.compare import (as_array, assert_close, assert_keys, assert_number, assert_sequence,
                                 assert_shape, assert_true, describe, score_cases)
+from autograder.graded.helpers import numerical_gradient
 from autograder.sandbox import StudentError
 from reference import mlp as ref
 from reference.data import two_circles
@@ -139,24 +140,14 @@ def check_gradients(got, params, X, y, reg, what, expected=None):
 
 
 def numerical_gradients(params, X, y, reg, eps=1e-6):
-    """Central finite differences of the reference loss, in the grader (trusted)."""
-    def f(p, X_):
-        return ref.loss(p, X_, y, reg)
+    """Central finite differences of the reference loss, in the grader (trusted), for every key of GRAD_KEYS."""
+    def loss_at(key, value):
+        if key == "X":
+            return ref.loss(params, value, y, reg)
+        return ref.loss({**params, key: value}, X, y, reg)
     grads = {}
     for key in GRAD_KEYS:
-        base = X if key == "X" else params[key]
-        grad = np.zeros_like(base)
-        for j in np.ndindex(*base.shape):
-            values = []
-            for step in (eps, -eps):
-                moved = base.copy()
-                moved[j] += step
-                if key == "X":
-                    values.append(f(params, moved))
-                else:
-                    values.append(f({**params, key: moved}, X))
-            grad[j] = (values[0] - values[1]) / (2 * eps)
-        grads[key] = grad
+        grads[key] = numerical_gradient(lambda value: loss_at(key, value), X if key == "X" else params[key], eps)
     return grads
 
 
