@@ -95,12 +95,12 @@ def check_template_matches(module, contract_names):
             assert ast.get_docstring(ast.Module(body=body, type_ignores=[])), f"template {name}: no docstring"
             assert isinstance(body[-1], ast.Raise) and "NotImplementedError" in ast.unparse(body[-1]), name
     for directory in (REFERENCE_DIR, TEMPLATE_DIR):
-        imports = _top_imports(directory / f"{module}.py")
+        imports = top_imports(directory / f"{module}.py")
         assert imports <= {"numpy", "calculus"}, (directory, imports)
     return tpl
 
 
-def _top_imports(path):
+def top_imports(path):
     """Names of the absolute modules that a file imports (first component)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):

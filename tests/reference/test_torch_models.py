@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from .helpers import REFERENCE_DIR, TEMPLATE_DIR, load, run_isolated, strict
+from .helpers import REFERENCE_DIR, TEMPLATE_DIR, top_imports, load, run_isolated, strict
 
 tm = load("torch_models")
 
@@ -268,16 +268,6 @@ def test_loose_file_import_and_template_signatures():
         assert ref[name][1] is True
 
 
-def _top_imports(path):
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            found.add(node.module.split(".")[0])
-    return found
-
-
 def test_template_bodies_raise_and_only_allowed_imports():
     path = TEMPLATE_DIR / "torch_models.py"
     tree = ast.parse(path.read_text())
@@ -290,4 +280,4 @@ def test_template_bodies_raise_and_only_allowed_imports():
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
         assert ast.get_docstring(cls), cls.name
     for directory in (REFERENCE_DIR, TEMPLATE_DIR):
-        assert _top_imports(directory / "torch_models.py") <= {"numpy", "torch"}, directory
+        assert top_imports(directory / "torch_models.py") <= {"numpy", "torch"}, directory
