@@ -243,7 +243,7 @@ def score_cases(cases, weight, set_score, properties=()):
     earned = passed_cases + (passed_properties if passed_cases else 0)
     set_score(weight * earned / total)
     if failures:
-        message = f"{total - len(failures)} of {total} checks passed."
+        summary = f"({total - len(failures)} of {total} checks passed.)"
         if passed_properties and not passed_cases:
-            message += " (Properties such as 'input not modified' count only once a value is right.)"
-        raise CheckFailed(message + "\n\n" + "\n\n".join(failures))
+            summary += " Properties such as 'input not modified' count only once a value is right."
+        raise CheckFailed("\n\n".join(failures) + "\n\n" + summary)

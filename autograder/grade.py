@@ -31,8 +31,8 @@ def protect_grader_files():
     """As root, make the grader's checkout unreadable to the student's uid.
 
     Everything at the top of the repository (reference, tests, the git history,
-    ...) loses its group and other permissions, except the virtual environment,
-    which the student's interpreter needs. The student's process gets its worker
+    ...) loses its group and other permissions, except virtual environments,
+    which the student's interpreter needs (whichever one the next grading uses). The student's process gets its worker
     code as a copy in the sandbox, so it needs nothing else from here.
     """
     if os.geteuid() != 0:
@@ -40,7 +40,8 @@ def protect_grader_files():
     venv = os.path.realpath(sys.prefix)
     for name in os.listdir(REPO):
         path = os.path.join(REPO, name)
-        if os.path.islink(path) or os.path.realpath(path) == venv:
+        is_a_venv = os.path.exists(os.path.join(path, "pyvenv.cfg"))  # packages only, nothing secret
+        if os.path.islink(path) or os.path.realpath(path) == venv or is_a_venv:
             continue
         os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & 0o700)
 
