@@ -112,3 +112,17 @@ def test_parts_grade_only_those_modules(tmp_path):
     validate(results)
     assert {t["tags"][0] for t in results["tests"]} == {"calculus", "conv"}
     assert results["score"] == pytest.approx(POINTS["calculus"] + POINTS["conv"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader locks its files only when it runs as root")
+def test_locking_the_checkout_keeps_every_virtual_environment_readable(tmp_path, monkeypatch):
+    from autograder import grade as grade_module
+    for name in ("reference", ".git", "some-venv", ".venv-other"):
+        (tmp_path / name).mkdir(mode=0o755)
+    (tmp_path / "some-venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (tmp_path / ".venv-other" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    monkeypatch.setattr(grade_module, "REPO", str(tmp_path))
+    grade_module.protect_grader_files()
+    mode = {name: (tmp_path / name).stat().st_mode & 0o777 for name in os.listdir(tmp_path)}
+    assert mode["reference"] == 0o700 and mode[".git"] == 0o700
+    assert mode["some-venv"] == 0o755 and mode[".venv-other"] == 0o755
