@@ -33,7 +33,9 @@ def build_parser():
     grade.add_argument("submission", help="folder or zip holding the student's .py files")
     grade.add_argument("--results", default="results.json", help="where to write Gradescope JSON")
     grade.add_argument("--parts", type=parse_parts, help="comma-separated modules to grade (default: all)")
-    grade.add_argument("--seed", type=int, help="hidden seed (default: random, recorded in results.json)")
+    grade.add_argument("--seed", type=int,
+                       help="hidden seed (default: derived from the deployment's secret and the submission's "
+                            "files, so a regrade gives the same results; recorded in results.json)")
     grade.add_argument("--data-dir", help="folder with the Fashion-MNIST idx files")
     grade.add_argument("--no-training", dest="training", action="store_false",
                        help="leave out the Fashion-MNIST training tests (a quick check, not a grade)")
@@ -47,7 +49,7 @@ def build_parser():
     batch.add_argument("--no-training", dest="training", action="store_false",
                        help="leave out the Fashion-MNIST training tests (quick, not a grade)")
     batch.add_argument("--parts", type=parse_parts, help="comma-separated modules to grade (default: all)")
-    batch.add_argument("--seed", type=int, help="one hidden seed for every submission (default: random each)")
+    batch.add_argument("--seed", type=int, help="one hidden seed for every submission (default: each submission's own, from its files)")
     batch.add_argument("--timeout", type=float, default=None,
                        help="wall-clock limit of one grading in seconds (default: 900)")
     batch.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")

@@ -7,12 +7,17 @@ runs them from ``/autograder/source``), ``requirements.txt``, ``autograder/``
 and ``reference/``; never ``tests/``, ``student_template/``, ``.git`` or
 caches. With ``--parts`` only those modules are graded and their points are
 scaled to 100: the choice is stored in ``autograder/parts.json``, which the
-``grade`` command reads when it is given no ``--parts``.
+``grade`` command reads when it is given no ``--parts``. Each build holds a
+fresh ``autograder/grading_secret`` (mode 0600): the deployment's secret from
+which every submission's hidden seed is derived (see ``seeding.py``), so a
+regrade on Gradescope reproduces the first grading.
 """
 import json
 import os
 import stat
 import zipfile
+
+from .seeding import SECRET_NAME, new_secret
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -45,8 +50,8 @@ def _files(repo):
             for name in sorted(names):
                 if name.endswith(_SKIP_SUFFIXES) or name.startswith("."):
                     continue
-                if root == HERE and name == "parts.json":
-                    continue  # a developer's own choice never leaks into a build
+                if root == HERE and name in ("parts.json", SECRET_NAME):
+                    continue  # a developer's own choice or secret never leaks into a build
                 path = os.path.join(root, name)
                 yield path, os.path.relpath(path, repo)
 
@@ -73,5 +78,14 @@ def build(out, parts=None, repo=REPO):
             info.external_attr = (stat.S_IFREG | 0o644) << 16
             archive.writestr(info, json.dumps({"parts": list(parts), "rescale": True}, indent=2) + "\n")
             names.append(info.filename)
+        names.append(_add_secret(archive))
     os.replace(temporary, out)
     return names
+
+
+def _add_secret(archive):
+    """A fresh deployment secret, readable by its owner only (root, on Gradescope)."""
+    info = zipfile.ZipInfo(f"autograder/{SECRET_NAME}", _FIXED_TIME)
+    info.external_attr = (stat.S_IFREG | 0o600) << 16
+    archive.writestr(info, new_secret() + b"\n")
+    return info.filename

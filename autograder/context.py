@@ -6,13 +6,13 @@ back plain data (or a :class:`~autograder.sandbox.StudentError` whose message is
 for the student).
 """
 import os
-import secrets
 import time
 
 import numpy as np
 
 from . import config
 from .sandbox import Limits, ModuleUnavailable, Sandbox, StudentError, StudentTimeout
+from .seeding import deployment_secret, submission_seed
 from .submission import MODULES, Submission
 
 _current = None
@@ -30,8 +30,10 @@ class GradingContext:
                  budget_seconds=config.TOTAL_BUDGET_SECONDS, use_spare_uid=None):
         self.submission = submission
         self.sandbox = Sandbox(submission.files, use_spare_uid=use_spare_uid)
+        # The same files always get the same seed (see seeding.py); --seed overrides it.
         self.hidden_seed = (int(hidden_seed) if hidden_seed is not None
-                            else secrets.randbelow(2 ** 31))
+                            else submission_seed(deployment_secret(), submission.files))
+        self.label_permutation = label_permutation(self.hidden_seed)
         self.data_dir = data_dir
         self.deadline = time.monotonic() + budget_seconds
         self._modules = {}
@@ -76,8 +78,12 @@ class GradingContext:
     def fashion_mnist(self):
         """Write the training subset and the test images (never test labels) for the sandbox.
 
-        Returns ``(test_images, test_labels)`` (uint8 (10000, 28, 28), int64 (10000,)),
-        which stay in the grader's process. Raises
+        The training labels the student's code sees are relabelled by this grading's
+        ``label_permutation`` (class k becomes ``label_permutation[k]``), so a model
+        that answers the public test labels (a lookup table, weights trained at home)
+        is wrong here; :meth:`original_classes` maps predictions back.
+        Returns ``(test_images, test_labels)`` (uint8 (10000, 28, 28), int64 (10000,),
+        labels not relabelled), which stay in the grader's process. Raises
         ``FashionDataMissing`` (a message for the instructor) if no data is found.
         """
         if self._fashion is None:
@@ -90,13 +96,32 @@ class GradingContext:
                     f"this is not your fault, please tell your instructor. ({err})") from None
             X_train, y_train, X_test, y_test = data
             n = config.TRAIN_SUBSET
-            for name, array in [("train_images", X_train[:n]), ("train_labels", y_train[:n]),
+            relabelled = self.label_permutation[np.asarray(y_train[:n], dtype=np.int64)]
+            for name, array in [("train_images", X_train[:n]), ("train_labels", relabelled),
                                 ("test_images", X_test)]:
                 path = os.path.join(self.sandbox.data_dir, name + ".npy")
                 np.save(path, np.ascontiguousarray(array), allow_pickle=False)
                 self.sandbox.share(path)
             self._fashion = (np.asarray(X_test), np.asarray(y_test, dtype=np.int64))
         return self._fashion
+
+    def original_classes(self, predictions):
+        """Predicted classes in the relabelled space the student trained on -> Fashion-MNIST classes."""
+        predictions = np.asarray(predictions, dtype=np.int64)
+        return np.argsort(self.label_permutation)[predictions]
+
+
+def label_permutation(seed, classes=10):
+    """A permutation of the classes without fixed points, drawn from ``seed``.
+
+    No class keeps its label, so a model that predicts the public labels gets
+    (almost) every test image wrong once its predictions are mapped back.
+    """
+    rng = np.random.default_rng([int(seed), 0x1abe1])
+    while True:
+        permutation = rng.permutation(classes)
+        if not np.any(permutation == np.arange(classes)):
+            return permutation
 
 
 def _jsonable(value):
@@ -210,4 +235,4 @@ class StudentModule:
             self._process = None
 
 
-__all__ = ["GradingContext", "StudentModule", "current", "MODULES", "FashionDataMissing"]
+__all__ = ["GradingContext", "StudentModule", "current", "MODULES", "FashionDataMissing", "label_permutation"]

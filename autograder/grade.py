@@ -69,6 +69,8 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
     ``parts`` restricts grading to some modules (points are not rescaled here);
     ``training=False`` leaves out the tests that train on Fashion-MNIST (a quick check);
     ``rescale=True`` scales the points of the graded tests to add up to 100.
+    ``hidden_seed`` None (the default) derives the seed from the deployment's secret and the
+    submission's files (autograder/seeding.py): regrading the same files gives the same results.
     Returns the results dict. Never raises because of what the student did.
     """
     started = time.monotonic()
@@ -102,7 +104,8 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
         results = build_results(entries, submission, notes, time.monotonic() - started)
         results["extra_data"] = {"isolation": isolation, "student_cpu_seconds": round(student_cpu, 2),
                                  "student_peak_memory_mb": round(peak / 2 ** 20, 1),
-                                 "hidden_seed": ctx.hidden_seed}
+                                 "hidden_seed": ctx.hidden_seed,
+                                 "seed_from": "--seed" if hidden_seed is not None else "the submission's files"}
         if not results["tests"]:
             results = internal_error_results("no graded test ran", time.monotonic() - started)
     except Exception:  # a bug of ours: still leave a valid, honest results file

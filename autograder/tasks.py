@@ -98,19 +98,39 @@ def _inputs(kind, rows):
     return tensor.reshape(-1, 1, 28, 28) if kind == "convnet" else tensor
 
 
+def _state(model):
+    """The model's state_dict as ``[name, float array]`` pairs, in registration order."""
+    return [[str(name), tensor.detach().cpu().numpy().copy()] for name, tensor in model.state_dict().items()]
+
+
+# The grader recomputes the outputs of these from their parameters (nn.Linear layers with ReLU
+# between them is the contract's architecture); ConvNetDropout's architecture is the student's own,
+# so its predictions are the only ones that come from the model itself.
+GRADER_SIDE_KINDS = ("logreg", "mlp")
+
+
 def train_torch_model(module, kind, config, data_dir, seed):
-    """Build, train with the student's ``train_torch``, switch to eval(), predict the test images."""
+    """Build, train with the student's ``train_torch``, switch to eval().
+
+    ``config`` holds epochs, lr, batch_size (and hidden, dropout, p); the
+    ``options`` are read here from the module's own TORCH_HYPERPARAMS, so any
+    value the student's train_torch accepts (a class such as torch.optim.Adam)
+    reaches it. Returns the trained state_dict for the models the grader can
+    evaluate itself, and the predicted test classes for ConvNetDropout.
+    """
     torch = _torch()
     model = build_model(module, kind, config, seed)
     X = _inputs(kind, _float_rows(_load_images(data_dir, "train_images.npy")))
     y = torch.from_numpy(_load_images(data_dir, "train_labels.npy").astype(np.int64))
-    options = dict(config.get("options") or {})
+    options = dict(module.TORCH_HYPERPARAMS[kind].get("options") or {})
     started = time.process_time()
     losses = module.train_torch(model, X, y, int(config["epochs"]), float(config["lr"]),
                                 int(config["batch_size"]), seed, **options)
     seconds = time.process_time() - started
     del X, y
     model.eval()
+    if kind in GRADER_SIDE_KINDS:
+        return {"state": _state(model), "losses": losses, "cpu_seconds": seconds}
     test = _float_rows(_load_images(data_dir, "test_images.npy"))
     predictions = []
     with torch.no_grad():
@@ -121,7 +141,7 @@ def train_torch_model(module, kind, config, data_dir, seed):
 
 
 def model_forward(module, kind, config, inputs, seed, repeats=2):
-    """Outputs of an untrained model in train() and eval() mode, and what it is made of."""
+    """Outputs of an untrained model in train() and eval() mode, its state_dict and what it is made of."""
     torch = _torch()
     model = build_model(module, kind, config, seed)
     x = torch.from_numpy(np.asarray(inputs, dtype=np.float32))
@@ -134,8 +154,9 @@ def model_forward(module, kind, config, inputs, seed, repeats=2):
     bases = sorted({b.__name__ for m in model.modules() for b in type(m).__mro__
                     if b.__module__.startswith("torch.nn")})
     n_parameters = int(sum(p.numel() for p in model.parameters()))
+    state = _state(model) if kind in GRADER_SIDE_KINDS else []
     return {"train": outputs["train"], "eval": outputs["eval"], "layers": layers,
-            "torch_layers": bases, "n_parameters": n_parameters}
+            "torch_layers": bases, "n_parameters": n_parameters, "state": state}
 
 
 def call_recording_warnings(module, function, args=(), kwargs=None):
@@ -191,7 +212,8 @@ def train_torch_probe(module, kind, X, y, m, epochs, lr, batch_size, seed, optio
 
     ``kind`` is 'linear' (``nn.Linear(d, m)``) or 'dropout_mlp' (Linear, ReLU,
     Dropout(0.5), Linear). Returns the initial parameters and the initial logits
-    (eval mode), the returned losses, and the final predictions (eval mode).
+    (eval mode), the returned losses, and the parameters after training (the
+    grader replays SGD and computes predictions from them).
     """
     torch = _torch()
     Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
@@ -203,8 +225,5 @@ def train_torch_probe(module, kind, X, y, m, epochs, lr, batch_size, seed, optio
         initial_logits = model(Xt).cpu().numpy().copy()
     model.train()
     losses = module.train_torch(model, Xt, yt, epochs, lr, batch_size, seed, **(options or {}))
-    model.eval()
-    with torch.no_grad():
-        predictions = model(Xt).argmax(dim=1).cpu().numpy()
-    return {"initial": initial, "initial_logits": initial_logits, "losses": losses,
-            "predictions": predictions}
+    final = {name: p.detach().cpu().numpy().copy() for name, p in model.named_parameters()}
+    return {"initial": initial, "initial_logits": initial_logits, "losses": losses, "final": final}

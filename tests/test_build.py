@@ -38,10 +38,16 @@ def test_the_zip_holds_the_grader_and_nothing_else(tmp_path):
     assert tracked <= set(names)
 
 
-def test_the_same_files_give_the_same_zip(tmp_path):
-    build(tmp_path / "a.zip", "--parts", "conv")
-    build(tmp_path / "b.zip", "--parts", "conv")
-    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+def test_the_same_files_give_the_same_zip_but_a_fresh_secret(tmp_path):
+    a = build(tmp_path / "a.zip", "--parts", "conv")
+    b = build(tmp_path / "b.zip", "--parts", "conv")
+    secret = "autograder/grading_secret"
+    assert a.namelist() == b.namelist() and secret in a.namelist()
+    for name in a.namelist():
+        if name != secret:
+            assert a.read(name) == b.read(name), name
+    assert a.read(secret) != b.read(secret), "each build is a deployment with its own secret"
+    assert stat.S_IMODE(a.getinfo(secret).external_attr >> 16) == 0o600
 
 
 @pytest.fixture(scope="module")

@@ -29,13 +29,19 @@ def grading():
     return current()
 
 
+def _seeded(request, stream):
+    return np.random.default_rng([current().hidden_seed, stream, zlib.crc32(request.node.name.encode())])
+
+
 @pytest.fixture
 def rng(request):
-    """Inputs drawn from a fixed, public seed (the same for every student)."""
-    return np.random.default_rng(zlib.crc32(request.node.name.encode()))
+    """Inputs drawn from the submission's seed: the same on every regrade of the same files,
+    different once a file changes, so answers shown in one grading's feedback cannot be replayed."""
+    return _seeded(request, 0)
 
 
 @pytest.fixture
 def hidden_rng(request):
-    """Inputs drawn from the grading's hidden seed (use with visibility 'after_due_date')."""
-    return np.random.default_rng([current().hidden_seed, zlib.crc32(request.node.name.encode())])
+    """Like ``rng``, for tests whose inputs are never shown before the due date
+    (use with visibility 'after_due_date')."""
+    return _seeded(request, 1)

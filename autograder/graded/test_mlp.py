@@ -726,11 +726,11 @@ def test_fashion_mnist(mlp, grading):
         np.argmax(ref.fprop(params, X_test[s:s + PREDICT_CHUNK].reshape(-1, 784).astype(np.float32)
                             / np.float32(255))["oa"], axis=1)
         for s in range(0, len(X_test), PREDICT_CHUNK)])
-    error = float(np.mean(predictions != y_test))
+    # The labels train_mlp saw were relabelled (context.fashion_mnist): map the classes back.
+    error = float(np.mean(grading.original_classes(predictions) != y_test))
     grading.record("test_error", error)
     grading.record("cpu_seconds", float(result.get("cpu_seconds") or 0.0))
     threshold = config.MLP_MAX_TEST_ERROR
     assert_true(error < threshold,
                 f"Test error {error:.2%} on the {len(y_test):,} Fashion-MNIST test images; it must be below "
-                f"{threshold:.0%}. Trained by {setting} (your training used "
-                f"{float(result.get('cpu_seconds') or 0.0):.1f} s).")
+                f"{threshold:.0%}. Trained by {setting}.")
