@@ -209,56 +209,73 @@ def test_dropout_identity(torch_models, rng, set_score=None):
 # ---------------------------------------------------------------------------
 
 def linear_layers(state, name, d_in=784, d_out=10):
-    """The ``(W, b)`` of a model's nn.Linear layers in the order data flows through them.
+    """The ``(W, b)`` (W of shape (out, in)) of a model's linear layers in the order data flows.
 
     ``state`` is the model's state_dict as ``[name, array]`` pairs. The contract fixes
-    LogisticRegression and MLP as linear layers with ReLU between them; this finds each
-    ``<prefix>weight`` of shape (out, in) with its ``<prefix>bias`` (zeros when there is
-    none) and chains them from ``d_in`` to ``d_out``: first in registration order, else by
-    their shapes. Fails with a message naming ``name`` when the state cannot be read so.
+    LogisticRegression and MLP as linear layers with ReLU between them; each 2-D entry is
+    a weight matrix, its bias the ``<prefix>bias`` of an nn.Linear's ``<prefix>weight`` or
+    else the 1-D entry registered right after it (zeros when there is none). Layers are
+    chained from ``d_in`` to ``d_out``: first in registration order, else by their shapes
+    (a matrix stored as (in, out) is used transposed). Fails with a message naming
+    ``name`` when the state cannot be read so.
     """
-    entries = [(str(key), np.asarray(value)) for key, value in (state or [])
-               if isinstance(value, np.ndarray) or isinstance(value, (list, tuple))]
+    entries = [(str(key), np.asarray(value, dtype=np.float64)) for key, value in (state or [])
+               if isinstance(value, np.ndarray) and value.dtype.kind in "fiu"]
     shown = ", ".join(f"{key} {tuple(value.shape)}" for key, value in entries)[:600] or "nothing"
-    problem = None
     arrays = dict(entries)
     layers, used = [], set()
-    for key, value in entries:
-        if value.ndim == 2 and key.endswith("weight"):
-            bias_key = key[:-len("weight")] + "bias"
-            bias = arrays.get(bias_key, np.zeros(value.shape[0]))
-            if np.shape(bias) != (value.shape[0],):
-                problem = f"{bias_key} has shape {np.shape(bias)}, not ({value.shape[0]},)"
-            layers.append((value.astype(np.float64), np.asarray(bias, dtype=np.float64)))
-            used |= {key, bias_key}
-    extra = [key for key, _ in entries if key not in used and not key.endswith("num_batches_tracked")]
-    if extra and problem is None:
-        problem = f"it also holds {extra[:5]}, which are not nn.Linear weights or biases"
-    chain = _chained(layers, d_in, d_out) if problem is None else None
+    for i, (key, value) in enumerate(entries):
+        if value.ndim != 2:
+            continue
+        bias_key = key[:-len("weight")] + "bias" if key.endswith("weight") else None
+        if bias_key not in arrays and i + 1 < len(entries) and entries[i + 1][1].ndim == 1:
+            bias_key = entries[i + 1][0]
+        layers.append((value, arrays.get(bias_key)))
+        used |= {key, bias_key}
+    extra = [key for key, value in entries if key not in used and not key.endswith("num_batches_tracked")]
+    chain = None if extra else _chained(layers, d_in, d_out)
     if chain is None:
+        problem = (f" (it also holds {extra[:5]}, which are not the weights or biases of linear layers)"
+                   if extra else "")
         raise CheckFailed(
             f"{name}: the grader computes this model's outputs itself from its parameters, reading it as "
-            f"nn.Linear layers from {d_in} to {d_out} inputs/outputs with ReLU between them (the architecture "
-            f"the assignment fixes), but its state_dict cannot be read that way"
-            + (f" ({problem})" if problem else "") + f". Its state_dict holds: {shown}.")
+            f"linear layers from {d_in} inputs to {d_out} outputs with ReLU between them (the architecture the "
+            f"assignment fixes), but its state_dict cannot be read that way{problem}. Its state_dict holds: "
+            f"{shown}.")
     return chain
 
 
+def _oriented(layer, size):
+    """``(W, b)`` of ``layer`` with W of shape (out, size), or None if it does not take ``size`` inputs."""
+    W, bias = layer
+    for matrix in (W, W.T):
+        if matrix.shape[1] == size and (bias is None or bias.shape == (matrix.shape[0],)):
+            return matrix, (np.zeros(matrix.shape[0]) if bias is None else bias)
+    return None
+
+
 def _chained(layers, d_in, d_out):
-    def fits(order):
-        sizes = [d_in] + [W.shape[0] for W, _ in order]
-        return bool(order) and all(W.shape[1] == n for (W, _), n in zip(order, sizes)) and sizes[-1] == d_out
-    if fits(layers):
-        return layers
+    def follow(order):
+        chain, size = [], d_in
+        for layer in order:
+            oriented = _oriented(layer, size)
+            if oriented is None:
+                return None
+            chain.append(oriented)
+            size = oriented[0].shape[0]
+        return chain if chain and size == d_out else None
+    in_order = follow(layers)
+    if in_order is not None:
+        return in_order
     remaining, order, size = list(layers), [], d_in
     while remaining:
-        following = [layer for layer in remaining if layer[0].shape[1] == size]
+        following = [layer for layer in remaining if _oriented(layer, size) is not None]
         if not following:
             return None
         order.append(following[0])
-        remaining.remove(following[0])
-        size = following[0][0].shape[0]
-    return order if fits(order) else None
+        remaining = [layer for layer in remaining if layer is not following[0]]
+        size = _oriented(following[0], size)[0].shape[0]
+    return follow(order)
 
 
 def linear_forward(layers, X, relu=True, final=None):
