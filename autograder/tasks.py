@@ -227,3 +227,16 @@ def train_torch_probe(module, kind, X, y, m, epochs, lr, batch_size, seed, optio
     losses = module.train_torch(model, Xt, yt, epochs, lr, batch_size, seed, **(options or {}))
     final = {name: p.detach().cpu().numpy().copy() for name, p in model.named_parameters()}
     return {"initial": initial, "initial_logits": initial_logits, "losses": losses, "final": final}
+
+
+def call_function_with_rng_twice(module, function, seed, args=(), kwargs=None):
+    """Three calls: two in a row with one ``default_rng(seed)``, then one with a fresh ``default_rng(seed)``.
+
+    The grader checks that the second call drew new numbers from the same generator
+    and that the third repeated the first (every draw comes from ``rng``).
+    """
+    rng = np.random.default_rng(seed)
+    def call(generator):
+        return getattr(module, function)(*args, **dict(kwargs or {}), rng=generator)
+    first, second = call(rng), call(rng)
+    return {"first": first, "second": second, "again": call(np.random.default_rng(seed))}

@@ -158,6 +158,31 @@ MUTANTS = [
       "wrong += int(np.sum(np.argmax(oa, axis=1) != y[s:s + CHUNK]))",
       "wrong += int(np.sum(np.argmax(oa, axis=1) == y[s:s + CHUNK]))",
       "history train_error holds the accuracy"),
+    M("init_params_shared_draws", "mlp", "init_params",
+      '    return {\n        "W1": rng.uniform(-a1, a1, size=(dh, d)),\n        "b1": np.zeros(dh),\n'
+      '        "W2": rng.uniform(-a2, a2, size=(m, dh)),',
+      "    u = rng.uniform(-1.0, 1.0, size=max(dh * d, m * dh))   # one draw shared by both matrices\n"
+      '    return {\n        "W1": a1 * u[:dh * d].reshape(dh, d),\n        "b1": np.zeros(dh),\n'
+      '        "W2": a2 * u[:m * dh].reshape(m, dh),',
+      "W1 and W2 share the same random draws"),
+    M("train_mlp_one_permutation", "mlp", "train_mlp",
+      "    for _ in range(epochs):\n        order = rng.permutation(n)\n",
+      "    order = rng.permutation(n)   # drawn once: every epoch visits the batches in the same order\n"
+      "    for _ in range(epochs):\n",
+      "the same permutation in every epoch"),
+    M("train_mlp_drops_partial_batch", "mlp", "train_mlp",
+      "        for start in range(0, n, batch_size):\n            batch = order[start:start + batch_size]",
+      "        for start in range(0, n - batch_size + 1, batch_size):\n            batch = order[start:start + batch_size]",
+      "the last, partial mini-batch of each epoch is dropped"),
+    M("train_mlp_xy_shuffled_apart", "mlp", "train_mlp",
+      "        order = rng.permutation(n)\n        for start in range(0, n, batch_size):\n"
+      "            batch = order[start:start + batch_size]\n"
+      "            grads = bprop(params, X[batch].astype(float), y[batch], reg)",
+      "        order, label_order = rng.permutation(n), rng.permutation(n)\n"
+      "        for start in range(0, n, batch_size):\n"
+      "            batch = order[start:start + batch_size]\n"
+      "            grads = bprop(params, X[batch].astype(float), y[label_order[start:start + batch_size]], reg)",
+      "X and y shuffled with different permutations"),
     # ----------------------------------------------------------------- conv
     M("conv_output_size_off_by_one", "conv", "conv_output_size",
       "return (n + 2 * padding - k) // stride + 1",
@@ -212,6 +237,14 @@ MUTANTS = [
       "self.dropout = nn.Dropout(p)",
       "self.dropout = nn.Identity()",
       "ConvNetDropout without any dropout layer"),
+    M("dropout_same_mask_every_call", "torch_models", "dropout",
+      "keep = rng.random(x.shape) >= p",
+      "keep = np.random.default_rng(0).random(x.shape) >= p",
+      "dropout draws its mask from a generator of its own with a fixed seed: the same mask on every call"),
+    M("dropout_own_generator", "torch_models", "dropout",
+      "keep = rng.random(x.shape) >= p",
+      "keep = np.random.random(x.shape) >= p",
+      "dropout draws its mask from np.random instead of rng"),
     M("train_torch_summed_losses", "torch_models", "train_torch",
       "losses.append(total / n)",
       "losses.append(total)",

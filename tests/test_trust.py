@@ -242,7 +242,7 @@ def test_a_lookup_table_of_the_test_labels_and_weights_trained_at_home_score_0(t
     hp = dict(dh=32, lr=0.1, epochs=2, batch_size=32)
     params, _ = reference_mlp.train_mlp(X, y, rng=np.random.default_rng(0), **hp)
     error = np.mean(reference_mlp.predict(params, X_test.reshape(len(X_test), -1) / 255.0) != y_test)
-    assert error < 0.18, "the shipped weights must be worth shipping: they beat the bar on the public labels"
+    assert error < 0.2, "the shipped weights must be worth shipping: they beat the 20% bar on the public labels"
     shipped = ("PARAMS = " + repr({k: base64.b64encode(v.astype(np.float32).tobytes()).decode() for k, v in
                                    params.items()}) + "\nSHAPES = " + repr({k: v.shape for k, v in params.items()})
                + f"\nHYPERPARAMS = {hp!r}\n")

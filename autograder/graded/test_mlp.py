@@ -1,12 +1,14 @@
 """Part 3: mlp.py — a one-hidden-layer MLP with ReLU, softmax and elastic net, by hand (28 points)."""
+import itertools
+
 import numpy as np
 import pytest
 from gradescope_utils.autograder_utils.decorators import (number, partial_credit, tags, visibility,
                                                           weight)
 
 from autograder import config
-from autograder.compare import (as_array, assert_close, assert_keys, assert_number, assert_sequence,
-                                assert_shape, assert_true, describe, score_cases)
+from autograder.compare import (CheckFailed, as_array, assert_close, assert_keys, assert_number, assert_sequence,
+                                assert_shape, assert_true, describe, format_inputs, score_cases)
 from autograder.graded.helpers import numerical_gradient
 from autograder.sandbox import StudentError
 from reference import mlp as ref
@@ -191,7 +193,7 @@ def call_init(mlp, d, dh, m, seed):
 @number("3.1")
 @tags("mlp", "init_params")
 def test_init_params_shapes(mlp):
-    """init_params: shapes, zero biases, randomness drawn from rng"""
+    """init_params: shapes, zero biases, randomness drawn from rng, no draws shared between W1 and W2"""
     d, dh, m = 5, 4, 3
     what = f"init_params({d}, {dh}, {m}, rng)"
     first = call_init(mlp, d, dh, m, seed=1)
@@ -206,6 +208,20 @@ def test_init_params_shapes(mlp):
     assert_true(not np.array_equal(first["W1"], other["W1"]) and not np.array_equal(first["W2"], other["W2"]),
                 f"{what} returned the same weights for generators with different seeds: the weights "
                 "must be drawn from rng.")
+    shared = shared_draws(first["W1"] * np.sqrt(d), first["W2"] * np.sqrt(dh))
+    assert_true(shared < first["W2"].size / 2,
+                f"{what}: {shared} of the {first['W2'].size} entries of W2 / (1/sqrt(dh)) are also entries of "
+                "W1 / (1/sqrt(d)): the two matrices share their random draws. Draw each matrix with its own call "
+                "of rng.uniform, so that W2's numbers come after W1's in rng's stream.")
+
+
+def shared_draws(A, B):
+    """How many entries of B equal (to 1e-9) some entry of A: independent uniform draws share none."""
+    a = np.sort(np.ravel(A))
+    b = np.ravel(B)
+    index = np.clip(np.searchsorted(a, b), 1, len(a) - 1)
+    nearest = np.minimum(np.abs(a[index] - b), np.abs(a[index - 1] - b))
+    return int(np.sum(nearest <= 1e-9))
 
 
 def check_uniform(W, bound, other_bound, what, fan_in_text, loose):
@@ -566,11 +582,110 @@ def test_train_mlp_history(mlp, set_score=None):
                             ("without validation data and with rng=None", without_validation)])
 
 
+def train_twice(mlp, X, y, hp, seed, what):
+    """train_mlp with lr = 0 (its initial parameters) and with ``hp``, both from default_rng(seed)."""
+    results = []
+    for lr in (0.0, hp["lr"]):
+        value = mlp.task("call_function_with_rng", key="train_mlp", timeout=TRAIN_TIMEOUT, function="train_mlp",
+                         seed=seed, args=[X, y], kwargs={**hp, "lr": lr})
+        assert_true(isinstance(value, (tuple, list)) and len(value) == 2,
+                    f"{what} should return a pair (params, history), but returned {describe(value)}.")
+        results.append(get_params(value[0], X.shape[1], hp["dh"], int(y.max()) + 1, f"{what}: params"))
+    return results
+
+
+def sgd(params, X, y, batches, lr):
+    for batch in batches:
+        grads = ref.bprop(params, X[list(batch)], y[list(batch)])
+        params = {k: v - lr * grads[k] for k, v in params.items()}
+    return params
+
+
+def same_params(a, b):
+    return all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-10) for k in PARAM_KEYS)
+
+
+def epoch_orders(n, batch_size, keep_partial=True):
+    """Every way one epoch can cut a permutation of n examples into consecutive mini-batches
+    (order inside a batch does not matter); without ``keep_partial``, the last, partial one dropped."""
+    orders = set()
+    for permutation in itertools.permutations(range(n)):
+        chunks = [tuple(sorted(permutation[i:i + batch_size])) for i in range(0, n, batch_size)]
+        if not keep_partial and len(chunks[-1]) < batch_size:
+            chunks = chunks[:-1]
+        orders.add(tuple(chunks))
+    return sorted(orders)
+
+
+def find_epochs(start, end, X, y, lr, n, batch_size):
+    """The two epochs of mini-batches that lead from ``start`` to ``end``: ``(orders, partial_used)`` or None."""
+    for keep_partial in (True, False):
+        orders = epoch_orders(n, batch_size, keep_partial)
+        for first in orders:
+            middle = sgd(start, X, y, first, lr)
+            for second in orders:
+                if same_params(sgd(middle, X, y, second, lr), end):
+                    return (first, second), keep_partial
+    return None
+
+
+def check_epochs(mlp, rng):
+    """Two epochs on 5 examples with batch_size 2: replayed here for every way of forming the batches."""
+    n, batch_size = 5, 2
+    hp = dict(dh=3, lr=0.5, epochs=2, batch_size=batch_size)
+    what = (f"train_mlp(X, y, {', '.join(f'{k}={v}' for k, v in hp.items())}, rng) on {n} points in 2-D "
+            "(so 3 mini-batches per epoch, the last of 1 example)")
+    found = []
+    for _ in range(3):
+        X = np.round(rng.normal(size=(n, 2)), 3)
+        y = rng.permutation(np.array([0, 1, 0, 1, 1]))
+        start, end = train_twice(mlp, X, y, hp, int(rng.integers(2 ** 31)), what)
+        match = find_epochs(start, end, X, y, hp["lr"], n, batch_size)
+        assert_true(match is not None,
+                    f"{what}: the returned parameters are not those of SGD from the initial parameters (the "
+                    "ones train_mlp returns with lr = 0) over 2 epochs of mini-batches of a permutation of the "
+                    "examples, for any permutation. Each step is params - lr * bprop(params, X_batch, y_batch) "
+                    "with the rows of X and the labels y shuffled by the same permutation."
+                    + format_inputs({"X": X, "y": y}))
+        (first, second), partial_used = match
+        assert_true(partial_used,
+                    f"{what}: the last, partial mini-batch of each epoch is dropped: the parameters are those of "
+                    "2 steps per epoch instead of 3. Use every example: for start in range(0, n, batch_size) "
+                    "takes the 1 leftover example as the last batch." + format_inputs({"X": X, "y": y}))
+        found.append((first, second))
+    assert_true(any(first != second for first, second in found),
+                f"{what}, from 3 seeds: each time the second epoch visited the mini-batches in exactly the "
+                f"same order as the first ({found[0][0]}): draw a fresh rng.permutation(n) at the start of "
+                "every epoch, not once before the loop.")
+
+
+def check_shuffled_together(mlp, rng):
+    """One full batch of 6 examples of 6 classes: a step on mismatched (x, label) pairs is recognised."""
+    n = 6
+    hp = dict(dh=3, lr=0.5, epochs=1, batch_size=n)
+    what = (f"train_mlp(X, y, {', '.join(f'{k}={v}' for k, v in hp.items())}, rng) on {n} points of {n} "
+            "classes (one step on the whole set)")
+    for _ in range(2):
+        X = np.round(rng.normal(size=(n, 2)), 3)
+        y = rng.permutation(n)
+        start, end = train_twice(mlp, X, y, hp, int(rng.integers(2 ** 31)), what)
+        if same_params(sgd(start, X, y, [range(n)], hp["lr"]), end):
+            continue
+        mismatched = any(same_params(sgd(start, X, y[list(pairing)], [range(n)], hp["lr"]), end)
+                         for pairing in itertools.permutations(range(n)))
+        assert_true(not mismatched,
+                    f"{what}: the step used the rows of X with the labels of other examples: X and y were "
+                    "shuffled with different permutations. Draw one order = rng.permutation(n) and use "
+                    "X[order] with y[order]." + format_inputs({"X": X, "y": y}))
+        raise CheckFailed(f"{what}: the returned parameters are not params - lr * bprop(params, X, y) from the "
+                          "initial parameters (those train_mlp returns with lr = 0)." + format_inputs({"X": X, "y": y}))
+
+
 @partial_credit(2)
 @number("3.13")
 @tags("mlp", "train_mlp")
-def test_train_mlp_learns(mlp, grading, set_score=None):
-    """train_mlp: one epoch is n / batch_size steps of -lr * gradient; learns two circles"""
+def test_train_mlp_learns(mlp, grading, rng, set_score=None):
+    """train_mlp: one epoch is n / batch_size steps of -lr * gradient, reshuffled each epoch; learns two circles"""
 
     def steps():
         # With a tiny learning rate the parameters barely move, so after one epoch
@@ -618,7 +733,10 @@ def test_train_mlp_learns(mlp, grading, set_score=None):
                     "at least 95% is expected (a correct implementation reaches about 99%). Check the sign of "
                     "the update (params - lr * gradient), the shuffling, and that every batch is used.")
 
-    score_cases([("one epoch = n / batch_size SGD steps", steps), ("learns two circles", learns)], 2, set_score)
+    score_cases([("one epoch = n / batch_size SGD steps", steps), ("learns two circles", learns),
+                 ("a fresh permutation each epoch; every mini-batch used, the partial one too",
+                  lambda: check_epochs(mlp, rng)),
+                 ("X and y shuffled together", lambda: check_shuffled_together(mlp, rng))], 2, set_score)
 
 
 def check_hyperparams(hp):

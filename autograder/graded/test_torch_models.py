@@ -152,12 +152,31 @@ def check_dropout_training(torch_models, x, p, seed):
                 f"so it should be close to the mean of x, {expected:.4f} (± {spread:.4f}).")
 
 
+def check_dropout_draws(torch_models, x, p, seed):
+    """Each call draws a fresh mask from ``rng``: two calls with one generator differ, the same seed repeats."""
+    what = f"dropout(x, p={p}, training=True, rng) with x of shape {x.shape} (no zeros in x)"
+    out = torch_models.task("call_function_with_rng_twice", key="dropout", timeout=TORCH_TIMEOUT,
+                            function="dropout", seed=seed, args=[x, p, True])
+    masks = {}
+    for key in ("first", "second", "again"):
+        value = as_array(out[key], what, inputs={"x": x})
+        assert_shape(value, x.shape, what)
+        masks[key] = value == 0
+    assert_true(not np.array_equal(masks["first"], masks["second"]),
+                f"{what}, called twice with the same generator rng, zeroed exactly the same entries both times: "
+                "each call must draw a fresh mask from rng (e.g. rng.random(x.shape) >= p). A generator made "
+                "inside dropout, such as np.random.default_rng(0), repeats the same mask on every call.")
+    assert_true(np.array_equal(masks["first"], masks["again"]),
+                f"{what}, called with two generators made from the same seed, zeroed different entries: every "
+                "random number must come from the rng argument, not from np.random.* or a generator of your own.")
+
+
 @weight(2)
 @partial_credit(2)
 @number("5.2")
 @tags("torch_models", "dropout")
 def test_dropout_training(torch_models, rng, set_score=None):
-    """dropout: with training=True, zeroes a fraction p and scales the rest by 1/(1 − p)"""
+    """dropout: with training=True, zeroes a fraction p and scales the rest by 1/(1 − p), a fresh mask from rng"""
     seeds = [int(s) for s in rng.integers(0, 2 ** 31, 3)]
     cases = [
         (0.3, rng.uniform(0.5, 2.0, (200, 500)), seeds[0]),
@@ -166,7 +185,10 @@ def test_dropout_training(torch_models, rng, set_score=None):
     ]
     score_cases([(f"p = {p}, x of shape {x.shape}",
                   lambda p=p, x=x, seed=seed: check_dropout_training(torch_models, x, p, seed))
-                 for p, x, seed in cases], 2, set_score)
+                 for p, x, seed in cases]
+                + [("a fresh mask from rng on each call",
+                    lambda: check_dropout_draws(torch_models, rng.uniform(0.5, 2.0, (20, 30)), 0.5,
+                                                int(rng.integers(0, 2 ** 31))))], 2, set_score)
 
 
 @weight(1)
