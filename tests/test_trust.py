@@ -261,8 +261,14 @@ def test_a_forward_that_ignores_its_layers_scores_0(tmp_path, fashion):
     folder = build_exploit("fake_forward", tmp_path / "fake_forward",
                            {"shipped_params.py": f"W = {W.astype(np.float32).tolist()!r}\nb = {b.tolist()!r}\n"})
     results = grade(folder, tmp_path / "r.json", "--parts", "torch_models")
-    assert scores(results, ["5.4", "5.8", "5.9"]) == {"5.4": 0, "5.8": 0, "5.9": 0}
-    assert "from the model's own parameters" in by_number(results)["5.4"]["output"]
+    assert scores(results, ["5.8", "5.9"]) == {"5.8": 0, "5.9": 0}
+    # 5.4 also checks ConvNetDropout, which this exploit leaves alone: its LogisticRegression and MLP
+    # checks fail, and only they.
+    structure = by_number(results)["5.4"]
+    assert structure["score"] <= structure["max_score"] / 2
+    for label in ("[MLP(784, [64, 32], 10)", "[LogisticRegression(784, 10)"):
+        assert label in structure["output"], structure["output"]
+    assert "from the model's own parameters" in structure["output"]
 
 
 @pytest.mark.slow

@@ -216,6 +216,10 @@ def softmax_mistakes(z, f=ref.softmax):
         s_first = softmax_axis(z, 0)
         mistakes["normalised over the first axis instead of the last one"] = (
             s_first if f is ref.softmax else np.log(s_first))
+        if z.ndim >= 3:
+            s_second = softmax_axis(z, 1)
+            mistakes["normalised over axis 1, which is the last axis only for 2-D input: use axis=-1"] = (
+                s_second if f is ref.softmax else np.log(s_second))
         e = np.exp(z - z.max())
         s_all = e / e.sum()
         mistakes["normalised over all entries at once instead of over the last axis"] = (

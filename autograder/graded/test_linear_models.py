@@ -274,7 +274,8 @@ def test_logreg_grad(linear_models, rng, set_score=None):
     def db():
         value = assert_number(got()[1], what + " -> db", inputs)
         assert_close(value, db_ref, what + " -> db", inputs=inputs,
-                     mistakes={"sum instead of mean over the batch (the 1/n is missing)": n * db_ref,
+                     mistakes={"a bias gradient of zero: db is the mean of sigma(Xw + b) - y, not 0": 0.0,
+                               "sum instead of mean over the batch (the 1/n is missing)": n * db_ref,
                                "the sigmoid is missing: mean(Xw + b - y)": r_nosig.mean(),
                                "b is missing inside the sigmoid": ref.logreg_grad(X, y, w, 0.0)[1]})
 

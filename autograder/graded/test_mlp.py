@@ -8,7 +8,7 @@ from gradescope_utils.autograder_utils.decorators import (number, partial_credit
 
 from autograder import config
 from autograder.compare import (CheckFailed, as_array, assert_close, assert_keys, assert_number, assert_sequence,
-                                assert_shape, assert_true, describe, format_inputs, score_cases)
+                                assert_shape, assert_true, describe, format_inputs, matches, score_cases)
 from autograder.graded.helpers import numerical_gradient
 from autograder.sandbox import StudentError
 from reference import mlp as ref
@@ -128,7 +128,11 @@ def grad_mistakes(params, X, y, reg):
             "the biases are penalised too (they must not be)":
                 manual_grads(params, X, y, reg, bias_penalty=True),
         })
-    return {key: {name: grads[key] for name, grads in variants.items()} for key in GRAD_KEYS}
+    mistakes = {key: {name: grads[key] for name, grads in variants.items()} for key in GRAD_KEYS}
+    for key in ("b1", "b2"):
+        mistakes[key][f"a bias gradient of zero: d{key} is the sum over the examples of the gradient at the "
+                      "layer's pre-activation (d_ha or d_oa), not 0"] = np.zeros_like(params[key])
+    return mistakes
 
 
 def check_gradients(got, params, X, y, reg, what, expected=None):
@@ -451,9 +455,35 @@ def test_finite_difference(mlp, rng, set_score=None):
                     f"(changed by {change[j]:.3g}; {int(bad.sum())} entries of params['{key}'] changed). "
                     "Save each entry before perturbing it and put the saved value back afterwards.")
 
+    def large_eps():
+        big = 0.1
+        call = f"finite_difference(f, params, eps={big})"
+        probe = mlp.task("finite_difference_probe", key="finite_difference", timeout=config.CALL_TIMEOUT,
+                         params=params, eps=big)
+        got = assert_keys(probe["gradient"], keys, call)
+        for i, key in enumerate(keys):
+            p, c = params[key], i + 1
+
+            def f(v):
+                return np.sin(v) + 0.5 * c * v ** 2
+            schemes = {"central": (f(p + big) - f(p - big)) / (2 * big), "forward": (f(p + big) - f(p)) / big,
+                       "backward": (f(p) - f(p - big)) / big}
+            # The contract only says "perturbing one entry at a time": any of the three is right,
+            # with the eps asked for.
+            if any(matches(got[key], value) for value in schemes.values()):
+                continue
+            assert_close(got[key], schemes["central"],
+                         f"{call}['{key}'] with {description} (with eps = {big} the schemes differ visibly from the "
+                         "derivative: (f(p + eps) - f(p - eps)) / (2 eps) is expected; one-sided differences with "
+                         "this eps are accepted too)",
+                         inputs={key: p},
+                         mistakes={"the eps argument is ignored (a fixed eps is used)": expected[key],
+                                   "divided by eps instead of 2 eps (central differences)": 2 * schemes["central"],
+                                   "divided by 2 eps instead of eps (forward differences)": schemes["forward"] / 2})
+
     # "Params unchanged" is a property (a function that computes nothing has it): it counts
     # once the gradient is right.
-    score_cases([("numerical gradient", gradient)], 2, set_score,
+    score_cases([("numerical gradient", gradient), ("uses the eps it is given", large_eps)], 2, set_score,
                 properties=[("params unchanged", unchanged)])
 
 

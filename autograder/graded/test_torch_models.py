@@ -500,11 +500,13 @@ def cross_entropy(W, b, X, y):
 
 
 def full_batch_losses(W, b, X, y, lr, epochs, momentum=0.0, *, accumulate=False, scale=1.0, grad_scale=1.0,
-                      adam=False, with_params=False):
+                      adam=False, with_params=False, ema=None):
     """Losses (times ``scale``) before each step and after the last of full-batch gradient descent on
     the mean cross-entropy of X W^T + b (gradient times ``grad_scale``), with torch.optim.SGD's momentum
     rule (buffer = momentum * buffer + g), or with torch.optim.Adam's defaults when ``adam``.
-    ``with_params`` also returns W and b after ``epochs`` steps."""
+    ``with_params`` also returns W and b after ``epochs`` steps. ``ema`` models momentum written as an
+    exponential average, buffer = momentum * buffer + (1 - momentum) * g, starting from the first
+    gradient ('first', as torch's dampening=momentum does) or from zero ('zero')."""
     W, b = W.astype(float), b.astype(float)
     X = X.astype(float)
     n, m = len(X), len(b)
@@ -528,7 +530,11 @@ def full_batch_losses(W, b, X, y, lr, epochs, momentum=0.0, *, accumulate=False,
             g = [(v / (1 - 0.9 ** step)) / (np.sqrt(s / (1 - 0.999 ** step)) + 1e-8)
                  for v, s in zip(*moments)]
         elif momentum:
-            buffers = g if buffers is None else [momentum * v + c for v, c in zip(buffers, g)]
+            weight = 1 - momentum if ema else 1.0
+            if buffers is None:
+                buffers = [(weight if ema == "zero" else 1.0) * c for c in g]
+            else:
+                buffers = [momentum * v + weight * c for v, c in zip(buffers, g)]
             g = buffers
         W, b = W - lr * g[0], b - lr * g[1]
     return (np.array(losses), trained) if with_params else np.array(losses)
@@ -575,6 +581,11 @@ def check_full_batch(torch_models, rng, momentum):
                 full_batch_losses(W, b, X, y, lr, epochs, adam=True)}
     if momentum:
         variants["the momentum option is ignored (plain SGD)"] = full_batch_losses(W, b, X, y, lr, epochs)
+        for start in ("first", "zero"):
+            variants["momentum written as an exponential average, buffer = momentum * buffer + (1 - momentum) * "
+                     f"grad (from the {'first gradient' if start == 'first' else 'zero vector'}); SGD's momentum "
+                     "adds the whole gradient: buffer = momentum * buffer + grad"] = full_batch_losses(
+                W, b, X, y, lr, epochs, momentum, ema=start)
     else:
         variants["momentum used although none was asked for"] = full_batch_losses(W, b, X, y, lr, epochs, 0.9)
     for name, values in variants.items():
