@@ -66,7 +66,8 @@ def bprop_loop(params, X, y, reg=(0, 0, 0, 0)):
 
 
 def finite_difference(f, params, eps=1e-5):
-    """Numerical gradient of the scalar f(params) by central differences.
+    """Numerical gradient of the scalar f(params) by central differences
+    (one-sided differences with the given eps are accepted too).
 
     Returns a dict with the same keys and shapes as params, where for every
     entry j of params[key]:
