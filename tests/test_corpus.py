@@ -62,6 +62,7 @@ VARIANT_STYLES = {
     "loops": "plain Python loops over entries and examples, lists for histories",
     "vectorised": "other stable formulas (tanh sigmoid, logaddexp.reduce, lstsq ridge), einsum, arrays",
     "zipped": "a zip with one nested folder, files importing each other and a helper module",
+    "logprob_adam": "vectorised, with models returning log-probabilities and torch.optim.Adam as an option",
 }
 
 
@@ -81,9 +82,19 @@ def build_zipped_variant(destination):
     return path
 
 
+def build_logprob_adam_variant(destination):
+    """variants/vectorised with torch_models.py from variants/logprob_adam."""
+    folder = os.path.join(destination, "logprob_adam")
+    shutil.copytree(os.path.join(VARIANTS, BASE_VARIANT), folder)
+    shutil.copy(os.path.join(VARIANTS, "logprob_adam", "torch_models.py"), folder)
+    return folder
+
+
 def variant_path(style, workdir):
     if style == "zipped":
         return build_zipped_variant(workdir)
+    if style == "logprob_adam":
+        return build_logprob_adam_variant(workdir)
     return os.path.join(VARIANTS, style)
 
 

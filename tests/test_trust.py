@@ -23,6 +23,7 @@ import pytest
 from autograder.context import label_permutation
 from autograder.seeding import deployment_secret, submission_seed
 from tests.helpers_results import SCHEMA_PATH, validate
+from tests.test_corpus import VARIANT_STYLES, build_logprob_adam_variant, variant_path
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -107,26 +108,9 @@ def without_timing(results):
     return strip(results)
 
 
-def logprob_adam_variant(folder):
-    """The vectorised variant with torch_models.py from variants/logprob_adam (log-probabilities as
-    logits, torch.optim.Adam as an option)."""
-    shutil.copytree(BASE_VARIANT, folder)
-    shutil.copy(os.path.join(VARIANTS, "logprob_adam", "torch_models.py"), folder)
-    return folder
-
-
-def variant(style, tmp_path):
-    if style == "logprob_adam":
-        return logprob_adam_variant(tmp_path / "logprob_adam")
-    if style == "zipped":
-        (inner,) = os.listdir(os.path.join(VARIANTS, "zipped"))
-        return os.path.join(VARIANTS, "zipped", inner)
-    return os.path.join(VARIANTS, style)
-
-
-@pytest.mark.parametrize("style", ["loops", "vectorised", "zipped", "logprob_adam"])
+@pytest.mark.parametrize("style", sorted(VARIANT_STYLES))
 def test_three_regrades_give_the_same_results(tmp_path, style):
-    submission = variant(style, tmp_path)
+    submission = variant_path(style, str(tmp_path))
     gradings = [grade(submission, tmp_path / f"r{i}.json", "--no-training") for i in range(3)]
     first = without_timing(gradings[0])
     assert first["score"] == pytest.approx(sum(t["max_score"] for t in first["tests"])), "not full marks"
@@ -170,7 +154,7 @@ def test_a_numpy_mlp_near_the_bar_gets_the_same_verdict_on_every_regrade(tmp_pat
 
 @pytest.mark.slow
 def test_the_variant_with_log_probabilities_and_an_optimizer_class_gets_full_marks(tmp_path):
-    results = grade(logprob_adam_variant(tmp_path / "v"), tmp_path / "r.json", "--parts", "torch_models")
+    results = grade(build_logprob_adam_variant(str(tmp_path)), tmp_path / "r.json", "--parts", "torch_models")
     failed = [(t["number"], t.get("output", "")[:300]) for t in results["tests"] if t["score"] < t["max_score"]]
     assert not failed, failed
 
