@@ -49,7 +49,8 @@ def build_parser():
     batch.add_argument("--no-training", dest="training", action="store_false",
                        help="leave out the Fashion-MNIST training tests (quick, not a grade)")
     batch.add_argument("--parts", type=parse_parts, help="comma-separated modules to grade (default: all)")
-    batch.add_argument("--seed", type=int, help="one hidden seed for every submission (default: each submission's own, from its files)")
+    batch.add_argument("--seed", type=int,
+                       help="one hidden seed for every submission (default: each submission's own, from its files)")
     batch.add_argument("--timeout", type=float, default=None,
                        help="wall-clock limit of one grading in seconds (default: 900)")
     batch.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")

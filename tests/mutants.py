@@ -184,7 +184,8 @@ MUTANTS = [
       "the same permutation in every epoch"),
     M("train_mlp_drops_partial_batch", "mlp", "train_mlp",
       "        for start in range(0, n, batch_size):\n            batch = order[start:start + batch_size]",
-      "        for start in range(0, n - batch_size + 1, batch_size):\n            batch = order[start:start + batch_size]",
+      "        for start in range(0, n - batch_size + 1, batch_size):\n"
+      "            batch = order[start:start + batch_size]",
       "the last, partial mini-batch of each epoch is dropped"),
     M("train_mlp_xy_shuffled_apart", "mlp", "train_mlp",
       "        order = rng.permutation(n)\n        for start in range(0, n, batch_size):\n"

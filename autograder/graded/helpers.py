@@ -6,9 +6,30 @@ differently, the caller passes its own wording (see ``assert_no_warnings`` and
 ``call_unmodified``).
 """
 import numpy as np
+from gradescope_utils.autograder_utils import decorators
 
 from autograder import config
 from autograder.compare import assert_true, format_inputs, preview
+
+
+def graded(number, points, tags, *, visibility=None, partial=False):
+    """The gradescope-utils attributes of a graded test, in one decorator.
+
+    ``number`` orders and names the test ("3.16"), ``points`` is its weight,
+    ``tags`` its module first and then every contract name it exercises;
+    ``partial=True`` passes ``set_score`` for partial credit (see ``score_cases``);
+    ``visibility`` e.g. "after_due_date" for tests on inputs not shown before.
+    """
+    def decorate(test):
+        if partial:
+            test = decorators.partial_credit(points)(test)
+        test = decorators.weight(points)(test)
+        test = decorators.number(number)(test)
+        test = decorators.tags(*tags)(test)
+        if visibility is not None:
+            test = decorators.visibility(visibility)(test)
+        return test
+    return decorate
 
 
 def lazy(function):

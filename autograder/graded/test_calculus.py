@@ -1,7 +1,6 @@
 """Part 1: calculus.py — elementwise functions, softmax and logistic losses (20 points)."""
 import numpy as np
-from gradescope_utils.autograder_utils.decorators import (number, partial_credit, tags,
-                                                          visibility, weight)
+from autograder.graded.helpers import graded
 
 from autograder.compare import as_array, assert_close, assert_true, format_inputs, score_cases
 from autograder.graded.helpers import assert_no_warnings, call_stable, call_unmodified, lazy
@@ -37,9 +36,7 @@ def softmax_axis(z, axis):
 
 # ---------------------------------------------------------------- sigmoid, softplus
 
-@weight(1)
-@number("1.1")
-@tags("calculus", "sigmoid")
+@graded("1.1", 1, tags=("calculus", "sigmoid"))
 def test_sigmoid_values(calculus, rng):
     """sigmoid: values on fixed and random inputs"""
     for x in (np.linspace(-6, 6, 13), rng.normal(0, 3, size=(4, 5))):
@@ -48,9 +45,7 @@ def test_sigmoid_values(calculus, rng):
                                "1 + exp(-x) without the reciprocal": 1 + np.exp(-x)})
 
 
-@partial_credit(1)
-@number("1.2")
-@tags("calculus", "sigmoid")
+@graded("1.2", 1, tags=("calculus", "sigmoid"), partial=True)
 def test_sigmoid_stable(calculus, set_score=None):
     """sigmoid: stable for |x| up to 1e4 (no overflow warning, no nan)"""
     inputs = {"x": EXTREMES}
@@ -64,9 +59,7 @@ def test_sigmoid_stable(calculus, set_score=None):
     ])
 
 
-@partial_credit(1.5)
-@number("1.3")
-@tags("calculus", "sigmoid_prime", "tanh_prime", "softplus_prime")
+@graded("1.3", 1.5, tags=("calculus", "sigmoid_prime", "tanh_prime", "softplus_prime"), partial=True)
 def test_derivatives_smooth(calculus, rng, set_score=None):
     """sigmoid_prime, tanh_prime, softplus_prime: values on fixed and random inputs"""
     x = np.concatenate([np.linspace(-8, 8, 17), rng.normal(0, 3, size=7)])
@@ -93,9 +86,7 @@ def test_derivatives_smooth(calculus, rng, set_score=None):
     ], 1.5, set_score)
 
 
-@partial_credit(1)
-@number("1.4")
-@tags("calculus", "softplus")
+@graded("1.4", 1, tags=("calculus", "softplus"), partial=True)
 def test_softplus(calculus, rng, set_score=None):
     """softplus: values, and stable for |x| up to 1e4 with softplus(1e4) == 1e4"""
     x = np.concatenate([np.linspace(-6, 6, 13), rng.normal(0, 3, size=5)])
@@ -119,9 +110,7 @@ def test_softplus(calculus, rng, set_score=None):
 
 # ---------------------------------------------------------------- sign, relu, norms
 
-@partial_credit(1)
-@number("1.5")
-@tags("calculus", "sign", "abs_prime")
+@graded("1.5", 1, tags=("calculus", "sign", "abs_prime"), partial=True)
 def test_sign_abs_prime(calculus, rng, set_score=None):
     """sign and abs_prime: -1, 0 or +1 as float, 0 at exactly 0"""
     x = np.concatenate([WITH_ZEROS, rng.normal(0, 2, size=5)])
@@ -144,9 +133,7 @@ def test_sign_abs_prime(calculus, rng, set_score=None):
     score_cases([("sign", sign), ("abs_prime", abs_prime)], 1, set_score)
 
 
-@partial_credit(1)
-@number("1.6")
-@tags("calculus", "relu", "relu_prime")
+@graded("1.6", 1, tags=("calculus", "relu", "relu_prime"), partial=True)
 def test_relu(calculus, rng, set_score=None):
     """relu and relu_prime: values, 0 derivative at 0, input not modified"""
     x = np.concatenate([WITH_ZEROS, rng.normal(0, 2, size=5)]).reshape(2, 7)
@@ -168,9 +155,7 @@ def test_relu(calculus, rng, set_score=None):
     score_cases([("relu", relu), ("relu_prime", relu_prime)], 1, set_score)
 
 
-@partial_credit(1)
-@number("1.7")
-@tags("calculus", "l2_squared_grad", "l1_grad")
+@graded("1.7", 1, tags=("calculus", "l2_squared_grad", "l1_grad"), partial=True)
 def test_norm_gradients(calculus, rng, set_score=None):
     """l2_squared_grad (2x) and l1_grad (sign(x), 0 at 0) on vectors and matrices"""
     x = np.concatenate([WITH_ZEROS, rng.normal(0, 2, size=5)]).reshape(2, 7)
@@ -193,9 +178,7 @@ def test_norm_gradients(calculus, rng, set_score=None):
 
 # ---------------------------------------------------------------- onehot
 
-@weight(1)
-@number("1.8")
-@tags("calculus", "onehot")
+@graded("1.8", 1, tags=("calculus", "onehot"))
 def test_onehot(calculus, rng):
     """onehot: (n, m) float array with a single 1 per row, m larger than the largest label"""
     y = np.array([2, 0, 1, 1, 4, 0, 2])
@@ -232,9 +215,7 @@ def softmax_mistakes(z, f=ref.softmax):
     return mistakes
 
 
-@partial_credit(1.5)
-@number("1.9")
-@tags("calculus", "softmax")
+@graded("1.9", 1.5, tags=("calculus", "softmax"), partial=True)
 def test_softmax_values(calculus, rng, set_score=None):
     """softmax: over the last axis of 1-D, 2-D and 3-D inputs; shift invariance"""
     cases = []
@@ -257,9 +238,7 @@ def test_softmax_values(calculus, rng, set_score=None):
     score_cases(cases, 1.5, set_score)
 
 
-@partial_credit(1)
-@number("1.10")
-@tags("calculus", "softmax")
+@graded("1.10", 1, tags=("calculus", "softmax"), partial=True)
 def test_softmax_stable(calculus, set_score=None):
     """softmax: stable for logits up to 1e4, input not modified"""
     z = np.array([[1e4, 1e4 - 1.0, -1e4], [-1e4, -1e4, -1e4 + 2.0], [800.0, -800.0, 0.0],
@@ -279,9 +258,7 @@ def test_softmax_stable(calculus, set_score=None):
                 properties=[("input not modified", unmodified)])
 
 
-@partial_credit(1.5)
-@number("1.11")
-@tags("calculus", "log_softmax")
+@graded("1.11", 1.5, tags=("calculus", "log_softmax"), partial=True)
 def test_log_softmax(calculus, rng, set_score=None):
     """log_softmax: over the last axis of 1-D, 2-D and 3-D inputs, stable for |z| up to 1e4"""
     cases = []
@@ -308,9 +285,7 @@ def test_log_softmax(calculus, rng, set_score=None):
     score_cases(cases, 1.5, set_score)
 
 
-@partial_credit(1)
-@number("1.12")
-@tags("calculus", "softmax_jacobian")
+@graded("1.12", 1, tags=("calculus", "softmax_jacobian"), partial=True)
 def test_softmax_jacobian(calculus, rng, set_score=None):
     """softmax_jacobian: (K,) -> (K, K) and (n, K) -> (n, K, K), J[j, k] = s_j (delta_jk - s_k)"""
     def mistakes(z):
@@ -335,9 +310,7 @@ def test_softmax_jacobian(calculus, rng, set_score=None):
 
 # ---------------------------------------------------------------- binary logistic loss
 
-@weight(1)
-@number("1.13")
-@tags("calculus", "binary_logistic_loss")
+@graded("1.13", 1, tags=("calculus", "binary_logistic_loss"))
 def test_binary_logistic_loss_values(calculus, rng):
     """binary_logistic_loss: elementwise values for y in {0, 1}"""
     z = rng.normal(0, 3, size=(3, 4))
@@ -350,9 +323,7 @@ def test_binary_logistic_loss_values(calculus, rng):
                            "ln instead of -ln (flipped sign)": -ref.binary_logistic_loss(z, y)})
 
 
-@partial_credit(1)
-@number("1.14")
-@tags("calculus", "binary_logistic_loss")
+@graded("1.14", 1, tags=("calculus", "binary_logistic_loss"), partial=True)
 def test_binary_logistic_loss_stable(calculus, set_score=None):
     """binary_logistic_loss: stable for |z| up to 1e4, for both labels"""
     z = np.tile(EXTREMES, (2, 1))
@@ -370,9 +341,7 @@ def test_binary_logistic_loss_stable(calculus, set_score=None):
     ])
 
 
-@partial_credit(1)
-@number("1.15")
-@tags("calculus", "binary_logistic_loss_grad", "binary_logistic_loss_hess")
+@graded("1.15", 1, tags=("calculus", "binary_logistic_loss_grad", "binary_logistic_loss_hess"), partial=True)
 def test_binary_logistic_loss_derivatives(calculus, rng, set_score=None):
     """binary_logistic_loss_grad and _hess: sigma(z) - y and sigma(z)(1 - sigma(z))"""
     z = np.concatenate([np.linspace(-6, 6, 7), rng.normal(0, 3, size=5)])
@@ -396,9 +365,7 @@ def test_binary_logistic_loss_derivatives(calculus, rng, set_score=None):
 
 # ---------------------------------------------------------------- cross-entropy
 
-@partial_credit(1)
-@number("1.16")
-@tags("calculus", "cross_entropy")
+@graded("1.16", 1, tags=("calculus", "cross_entropy"), partial=True)
 def test_cross_entropy(calculus, rng, set_score=None):
     """cross_entropy: one loss per example, stable for logits up to 1e4"""
     z = rng.normal(0, 2, size=(6, 4))
@@ -429,9 +396,7 @@ def test_cross_entropy(calculus, rng, set_score=None):
     score_cases([("values and shape", values), ("stable at |z| up to 1e4", stable)], 1, set_score)
 
 
-@weight(1)
-@number("1.17")
-@tags("calculus", "cross_entropy_grad")
+@graded("1.17", 1, tags=("calculus", "cross_entropy_grad"))
 def test_cross_entropy_grad(calculus, rng):
     """cross_entropy_grad: softmax(z) - onehot(y), one row per example (not averaged)"""
     n, K = 5, 4
@@ -450,9 +415,7 @@ def test_cross_entropy_grad(calculus, rng):
                            softmax_axis(z, 0) - Y})
 
 
-@weight(0.5)
-@number("1.18")
-@tags("calculus", "cross_entropy_hessian")
+@graded("1.18", 0.5, tags=("calculus", "cross_entropy_hessian"))
 def test_cross_entropy_hessian(calculus, rng):
     """cross_entropy_hessian: equals softmax_jacobian for (K,) and (n, K) logits"""
     for z in (rng.normal(0, 1.5, size=3), rng.normal(0, 1.5, size=(4, 3))):
@@ -467,11 +430,8 @@ def test_cross_entropy_hessian(calculus, rng):
 
 # ---------------------------------------------------------------- hidden seed
 
-@partial_credit(1)
-@number("1.19")
-@tags("calculus", "sigmoid", "softplus", "softmax", "log_softmax", "binary_logistic_loss",
-      "cross_entropy", "cross_entropy_grad")
-@visibility("after_due_date")
+@graded("1.19", 1, tags=("calculus", "sigmoid", "softplus", "softmax", "log_softmax", "binary_logistic_loss",
+                         "cross_entropy", "cross_entropy_grad"), partial=True, visibility="after_due_date")
 def test_hidden_inputs(calculus, hidden_rng, set_score=None):
     """sigmoid, softplus, softmax, log_softmax and the losses on inputs from a hidden seed"""
     x = hidden_rng.normal(0, 5, size=(7, 3))

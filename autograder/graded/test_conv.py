@@ -1,7 +1,6 @@
 """Part 4: conv.py — convolution (cross-correlation) and max pooling by hand (12 points)."""
 import numpy as np
-from gradescope_utils.autograder_utils.decorators import (number, partial_credit, tags, visibility,
-                                                          weight)
+from autograder.graded.helpers import graded
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder import config
@@ -169,9 +168,7 @@ def check_max_pool(conv, x, size, stride=None):
 # conv_output_size
 # ---------------------------------------------------------------------------
 
-@partial_credit(2)
-@number("4.1")
-@tags("conv", "conv_output_size")
+@graded("4.1", 2, tags=("conv", "conv_output_size"), partial=True)
 def test_conv_output_size(conv, set_score=None):
     """conv_output_size: floor((n + 2 padding - k) / stride) + 1"""
 
@@ -219,9 +216,7 @@ def test_conv_output_size(conv, set_score=None):
 # conv2d
 # ---------------------------------------------------------------------------
 
-@weight(2)
-@number("4.2")
-@tags("conv", "conv2d")
+@graded("4.2", 2, tags=("conv", "conv2d"))
 def test_conv2d(conv, rng):
     """conv2d: valid cross-correlation (no kernel flip), square and non-square shapes"""
     for shape, kshape in [((6, 6), (3, 3)), ((5, 8), (2, 3)), ((7, 4), (3, 1)), ((4, 4), (4, 4))]:
@@ -240,9 +235,7 @@ def test_conv2d(conv, rng):
                     f"{what} modified its input {name}: functions must leave their inputs unchanged.")
 
 
-@partial_credit(2)
-@number("4.3")
-@tags("conv", "conv2d")
+@graded("4.3", 2, tags=("conv", "conv2d"), partial=True)
 def test_conv2d_stride(conv, rng, set_score=None):
     """conv2d: strides given as an int or as a pair (sh, sw)"""
     cases = [((7, 7), (3, 3), 2), ((8, 8), (3, 3), 3), ((6, 9), (2, 3), (1, 2)), ((10, 8), (3, 2), (3, 2))]
@@ -259,9 +252,7 @@ def test_conv2d_stride(conv, rng, set_score=None):
 # conv2d_multi
 # ---------------------------------------------------------------------------
 
-@partial_credit(3)
-@number("4.4")
-@tags("conv", "conv2d_multi")
+@graded("4.4", 3, tags=("conv", "conv2d_multi"), partial=True)
 def test_conv2d_multi(conv, rng, set_score=None):
     """conv2d_multi: channels, filters, bias, stride and zero padding (as torch.nn.functional.conv2d)"""
     x = rng.normal(size=(2, 3, 9, 9))
@@ -285,9 +276,7 @@ def test_conv2d_multi(conv, rng, set_score=None):
 # max_pool2d
 # ---------------------------------------------------------------------------
 
-@partial_credit(2)
-@number("4.5")
-@tags("conv", "max_pool2d")
+@graded("4.5", 2, tags=("conv", "max_pool2d"), partial=True)
 def test_max_pool2d(conv, rng, set_score=None):
     """max_pool2d: default stride = size, explicit stride, windows that do not fit are dropped"""
     x_even = rng.normal(size=(2, 3, 6, 6))
@@ -309,10 +298,7 @@ def test_max_pool2d(conv, rng, set_score=None):
 # Hidden inputs
 # ---------------------------------------------------------------------------
 
-@weight(1)
-@number("4.6")
-@tags("conv", "conv2d", "conv2d_multi", "max_pool2d")
-@visibility("after_due_date")
+@graded("4.6", 1, tags=("conv", "conv2d", "conv2d_multi", "max_pool2d"), visibility="after_due_date")
 def test_conv_hidden(conv, hidden_rng):
     """conv2d, conv2d_multi and max_pool2d: values on inputs drawn from a hidden seed"""
     r = hidden_rng

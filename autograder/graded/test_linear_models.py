@@ -1,7 +1,6 @@
 """Part 2: linear_models.py — linear, logistic and softmax regression, perceptron (20 points)."""
 import numpy as np
-from gradescope_utils.autograder_utils.decorators import (number, partial_credit, tags,
-                                                          visibility, weight)
+from autograder.graded.helpers import graded
 
 from autograder.compare import (as_array, assert_close, assert_number, assert_sequence,
                                 assert_shape, assert_true, describe, format_inputs, score_cases)
@@ -59,9 +58,7 @@ def blobs(rng, n, d, m, spread=1.0):
 
 # ---------------------------------------------------------------- linear regression
 
-@weight(1)
-@number("2.1")
-@tags("linear_models", "mse_cost")
+@graded("2.1", 1, tags=("linear_models", "mse_cost"))
 def test_mse_cost(linear_models, rng):
     """mse_cost: (1/(2n)) ||Xw - y||^2, a single number"""
     X, y, w = rng.normal(size=(8, 3)), rng.normal(size=8), rng.normal(size=3)
@@ -77,9 +74,7 @@ def test_mse_cost(linear_models, rng):
                            "norm not squared": np.linalg.norm(r) / (2 * n)})
 
 
-@partial_credit(1.5)
-@number("2.2")
-@tags("linear_models", "mse_grad")
+@graded("2.2", 1.5, tags=("linear_models", "mse_grad"), partial=True)
 def test_mse_grad(linear_models, rng, set_score=None):
     """mse_grad: (1/n) X^T (Xw - y), equal to finite differences of the cost"""
     X, y, w = rng.normal(size=(10, 3)), rng.normal(size=10), rng.normal(size=3)
@@ -106,9 +101,7 @@ def test_mse_grad(linear_models, rng, set_score=None):
                 1.5, set_score)
 
 
-@partial_credit(1.5)
-@number("2.3")
-@tags("linear_models", "normal_equations")
+@graded("2.3", 1.5, tags=("linear_models", "normal_equations"), partial=True)
 def test_normal_equations(linear_models, rng, set_score=None):
     """normal_equations: least squares (l2 = 0 by default) and ridge (l2 > 0)"""
     X, y = rng.normal(size=(20, 4)), rng.normal(size=20)
@@ -132,9 +125,7 @@ def test_normal_equations(linear_models, rng, set_score=None):
     score_cases([("l2 = 0 (default)", plain), ("l2 = 2.0", ridge)], 1.5, set_score)
 
 
-@weight(1)
-@number("2.4")
-@tags("linear_models", "max_learning_rate")
+@graded("2.4", 1, tags=("linear_models", "max_learning_rate"))
 def test_max_learning_rate(linear_models, rng):
     """max_learning_rate: 2 / lambda_max(X^T X / n)"""
     X = rng.normal(size=(30, 4)) * np.array([3.0, 1.0, 0.5, 0.2])
@@ -153,9 +144,7 @@ def test_max_learning_rate(linear_models, rng):
                            "lambda_max itself, not 2 / lambda_max": eig[-1]})
 
 
-@partial_credit(1.5)
-@number("2.5")
-@tags("linear_models", "linear_regression_gd")
+@graded("2.5", 1.5, tags=("linear_models", "linear_regression_gd"), partial=True)
 def test_linear_regression_gd(linear_models, rng, set_score=None):
     """linear_regression_gd: w and the n_steps + 1 costs, from zeros or from w0 (left unchanged)"""
     X, y = rng.normal(size=(12, 3)), rng.normal(size=12)
@@ -207,9 +196,7 @@ def test_linear_regression_gd(linear_models, rng, set_score=None):
 
 # ---------------------------------------------------------------- logistic regression
 
-@partial_credit(1)
-@number("2.6")
-@tags("linear_models", "logreg_predict_proba", "logreg_cost")
+@graded("2.6", 1, tags=("linear_models", "logreg_predict_proba", "logreg_cost"), partial=True)
 def test_logreg_proba_and_cost(linear_models, rng, set_score=None):
     """logreg_predict_proba and logreg_cost: values, and a stable cost for logits up to 1e4"""
     X, w, b = rng.normal(size=(9, 3)), rng.normal(size=3), 0.7
@@ -248,9 +235,7 @@ def test_logreg_proba_and_cost(linear_models, rng, set_score=None):
                  ("logreg_cost stable for logits up to 1e4", stable)], 1, set_score)
 
 
-@partial_credit(1.5)
-@number("2.7")
-@tags("linear_models", "logreg_grad")
+@graded("2.7", 1.5, tags=("linear_models", "logreg_grad"), partial=True)
 def test_logreg_grad(linear_models, rng, set_score=None):
     """logreg_grad: (dw, db) of the mean loss, equal to finite differences of logreg_cost"""
     X, w, b = rng.normal(size=(11, 3)), rng.normal(size=3), -0.4
@@ -293,9 +278,7 @@ def test_logreg_grad(linear_models, rng, set_score=None):
                 1.5, set_score)
 
 
-@weight(0.5)
-@number("2.8")
-@tags("linear_models", "accuracy")
+@graded("2.8", 0.5, tags=("linear_models", "accuracy"))
 def test_accuracy(linear_models, rng):
     """accuracy: the fraction of equal entries"""
     y_true = np.array([0, 1, 2, 2, 1, 0, 1, 2, 0, 1])
@@ -314,9 +297,7 @@ def test_accuracy(linear_models, rng):
 
 # ---------------------------------------------------------------- softmax regression
 
-@partial_credit(1)
-@number("2.9")
-@tags("linear_models", "linear_trsf", "softmax_regression_predict")
+@graded("2.9", 1, tags=("linear_models", "linear_trsf", "softmax_regression_predict"), partial=True)
 def test_linear_trsf_and_predict(linear_models, rng, set_score=None):
     """linear_trsf (X W^T + b, shape (n, m)) and softmax_regression_predict (argmax class)"""
     n, d, m = 6, 4, 3
@@ -338,9 +319,7 @@ def test_linear_trsf_and_predict(linear_models, rng, set_score=None):
     score_cases([("linear_trsf", trsf), ("softmax_regression_predict", predict)], 1, set_score)
 
 
-@partial_credit(1.5)
-@number("2.10")
-@tags("linear_models", "cost_ce")
+@graded("2.10", 1.5, tags=("linear_models", "cost_ce"), partial=True)
 def test_cost_ce(linear_models, rng, set_score=None):
     """cost_ce: mean cross-entropy, a single number, stable for logits up to 1e4"""
     n, d, m = 8, 3, 4
@@ -381,9 +360,7 @@ def test_cost_ce(linear_models, rng, set_score=None):
                  ("stable for logits up to 1e4", stable)], 1.5, set_score)
 
 
-@partial_credit(1.5)
-@number("2.11")
-@tags("linear_models", "softmax_regression_grad")
+@graded("2.11", 1.5, tags=("linear_models", "softmax_regression_grad"), partial=True)
 def test_softmax_regression_grad(linear_models, rng, set_score=None):
     """softmax_regression_grad: dW (m, d) and db (m,) of the mean cost, equal to finite differences"""
     n, d, m = 7, 4, 3
@@ -421,9 +398,7 @@ def test_softmax_regression_grad(linear_models, rng, set_score=None):
                 1.5, set_score)
 
 
-@partial_credit(1.5)
-@number("2.12")
-@tags("linear_models", "train_softmax_regression")
+@graded("2.12", 1.5, tags=("linear_models", "train_softmax_regression"), partial=True)
 def test_train_softmax_regression_full_batch(linear_models, rng, set_score=None):
     """train_softmax_regression: with batch_size = n it is full-batch gradient descent from zeros"""
     n, d, m = 30, 3, 3
@@ -459,9 +434,7 @@ def test_train_softmax_regression_full_batch(linear_models, rng, set_score=None)
     score_cases([("W and b", params), ("costs", costs)], 1.5, set_score)
 
 
-@partial_credit(1.5)
-@number("2.13")
-@tags("linear_models", "train_softmax_regression")
+@graded("2.13", 1.5, tags=("linear_models", "train_softmax_regression"), partial=True)
 def test_train_softmax_regression_minibatch(linear_models, rng, set_score=None):
     """train_softmax_regression: mini-batches shuffled by rng: costs, reproducibility, final cost"""
     n, d, m = 60, 4, 3
@@ -525,9 +498,7 @@ def test_train_softmax_regression_minibatch(linear_models, rng, set_score=None):
 
 # ---------------------------------------------------------------- perceptron
 
-@partial_credit(1.5)
-@number("2.14")
-@tags("linear_models", "perceptron_update")
+@graded("2.14", 1.5, tags=("linear_models", "perceptron_update"), partial=True)
 def test_perceptron_update(linear_models, set_score=None):
     """perceptron_update: unchanged when right, rows y and y_hat moved when wrong, first index on ties"""
     W = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 1.0], [-1.0, 1.0, 0.0]])
@@ -571,9 +542,7 @@ def test_perceptron_update(linear_models, set_score=None):
     ])
 
 
-@partial_credit(1)
-@number("2.15")
-@tags("linear_models", "train_perceptron")
+@graded("2.15", 1, tags=("linear_models", "train_perceptron"), partial=True)
 def test_train_perceptron(linear_models, rng, set_score=None):
     """train_perceptron: epochs passes over the examples in order, from W = 0"""
     # Small integer features: every score is computed exactly, so ties are real ties
@@ -597,11 +566,8 @@ def test_train_perceptron(linear_models, rng, set_score=None):
 
 # ---------------------------------------------------------------- hidden seed
 
-@partial_credit(1)
-@number("2.16")
-@tags("linear_models", "mse_grad", "normal_equations", "logreg_grad", "cost_ce",
-      "softmax_regression_grad")
-@visibility("after_due_date")
+@graded("2.16", 1, tags=("linear_models", "mse_grad", "normal_equations", "logreg_grad", "cost_ce",
+                         "softmax_regression_grad"), partial=True, visibility="after_due_date")
 def test_hidden_inputs(linear_models, hidden_rng, set_score=None):
     """gradients, costs and normal equations on inputs from a hidden seed"""
     n, d, m = 9, 3, 4

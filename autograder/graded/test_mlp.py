@@ -3,8 +3,7 @@ import itertools
 
 import numpy as np
 import pytest
-from gradescope_utils.autograder_utils.decorators import (number, partial_credit, tags, visibility,
-                                                          weight)
+from autograder.graded.helpers import graded
 
 from autograder import config
 from autograder.compare import (CheckFailed, as_array, assert_close, assert_keys, assert_number, assert_sequence,
@@ -193,9 +192,7 @@ def call_init(mlp, d, dh, m, seed):
     return get_params(value, d, dh, m, f"init_params({d}, {dh}, {m}, rng)")
 
 
-@weight(1)
-@number("3.1")
-@tags("mlp", "init_params")
+@graded("3.1", 1, tags=("mlp", "init_params"))
 def test_init_params_shapes(mlp):
     """init_params: shapes, zero biases, randomness drawn from rng, no draws shared between W1 and W2"""
     d, dh, m = 5, 4, 3
@@ -257,9 +254,7 @@ def check_uniform(W, bound, other_bound, what, fan_in_text, loose):
                              f"(a normal distribution, or a different range?).{summary}")
 
 
-@weight(1)
-@number("3.2")
-@tags("mlp", "init_params")
+@graded("3.2", 1, tags=("mlp", "init_params"))
 def test_init_params_distribution(mlp):
     """init_params: weights uniform in [-1/sqrt(fan-in), 1/sqrt(fan-in)]"""
     d, dh, m = 400, 60, 40
@@ -275,9 +270,7 @@ def test_init_params_distribution(mlp):
 # fprop, loss
 # ---------------------------------------------------------------------------
 
-@weight(1)
-@number("3.3")
-@tags("mlp", "fprop")
+@graded("3.3", 1, tags=("mlp", "fprop"))
 def test_fprop(mlp, rng):
     """fprop: ha, hs, oa and os"""
     for n, d, dh, m in [(7, 5, 6, 3), (4, 3, 8, 5)]:
@@ -301,9 +294,7 @@ def test_fprop(mlp, rng):
                          mistakes=mistakes[key])
 
 
-@weight(1)
-@number("3.4")
-@tags("mlp", "loss")
+@graded("3.4", 1, tags=("mlp", "loss"))
 def test_loss(mlp, rng):
     """loss: mean cross-entropy without regularisation"""
     for n, d, dh, m in [(7, 5, 6, 3), (12, 4, 3, 5)]:
@@ -321,9 +312,7 @@ def test_loss(mlp, rng):
             assert_close(value, expected, what, inputs=shown(params, X, y), mistakes=mistakes)
 
 
-@partial_credit(2)
-@number("3.5")
-@tags("mlp", "loss")
+@graded("3.5", 2, tags=("mlp", "loss"), partial=True)
 def test_loss_regularised(mlp, rng, set_score=None):
     """loss: with the elastic-net penalty (each coefficient alone, then all four)"""
     params, X, y = make_problem(rng, 8, 5, 6, 3)
@@ -343,9 +332,7 @@ def test_loss_regularised(mlp, rng, set_score=None):
 # bprop, bprop_loop, finite_difference
 # ---------------------------------------------------------------------------
 
-@weight(2)
-@number("3.6")
-@tags("mlp", "bprop")
+@graded("3.6", 2, tags=("mlp", "bprop"))
 def test_bprop(mlp, rng):
     """bprop: gradients of the mean cross-entropy (W1, b1, W2, b2 and X)"""
     for n, d, dh, m in [(7, 5, 6, 3), (10, 3, 4, 5)]:
@@ -353,9 +340,7 @@ def test_bprop(mlp, rng):
         check_gradients(mlp.bprop(params, X, y), params, X, y, (0, 0, 0, 0), "bprop(params, X, y)")
 
 
-@partial_credit(2)
-@number("3.7")
-@tags("mlp", "bprop")
+@graded("3.7", 2, tags=("mlp", "bprop"), partial=True)
 def test_bprop_regularised(mlp, rng, set_score=None):
     """bprop: gradients with the elastic-net penalty"""
     params, X, y = make_problem(rng, 8, 5, 6, 3)
@@ -369,9 +354,7 @@ def test_bprop_regularised(mlp, rng, set_score=None):
     score_cases([case(reg) for reg in REG_CASES], 2, set_score)
 
 
-@weight(1)
-@number("3.8")
-@tags("mlp", "bprop")
+@graded("3.8", 1, tags=("mlp", "bprop"))
 def test_bprop_finite_differences(mlp, rng):
     """bprop: agrees with finite differences of the loss, and leaves its inputs unchanged"""
     params, X, y = make_problem(rng, 6, 4, 5, 3)
@@ -393,9 +376,7 @@ def test_bprop_finite_differences(mlp, rng):
         check_unchanged(before, after, what, name)
 
 
-@partial_credit(2)
-@number("3.9")
-@tags("mlp", "bprop_loop")
+@graded("3.9", 2, tags=("mlp", "bprop_loop"), partial=True)
 def test_bprop_loop(mlp, rng, set_score=None):
     """bprop_loop: the same gradients, one example at a time"""
     params, X, y = make_problem(rng, 7, 5, 6, 3)
@@ -409,9 +390,7 @@ def test_bprop_loop(mlp, rng, set_score=None):
     score_cases([case((0, 0, 0, 0)), case(REG_ALL)], 2, set_score)
 
 
-@partial_credit(2)
-@number("3.10")
-@tags("mlp", "finite_difference")
+@graded("3.10", 2, tags=("mlp", "finite_difference"), partial=True)
 def test_finite_difference(mlp, rng, set_score=None):
     """finite_difference: numerical gradient, parameters left unchanged"""
     shapes = {"W1": (3, 4), "b1": (3,), "W2": (2, 3), "b2": (2,)}
@@ -491,9 +470,7 @@ def test_finite_difference(mlp, rng, set_score=None):
 # predict, train_mlp, HYPERPARAMS
 # ---------------------------------------------------------------------------
 
-@weight(1)
-@number("3.11")
-@tags("mlp", "predict")
+@graded("3.11", 1, tags=("mlp", "predict"))
 def test_predict(mlp, rng):
     """predict: the most probable class of each row"""
     params, X, _ = make_problem(rng, 20, 4, 6, 5)
@@ -523,9 +500,7 @@ def decision_grid(params, X, y, size=60, margin=0.25):
             "X": np.round(X, 4), "y": y}
 
 
-@partial_credit(2)
-@number("3.12")
-@tags("mlp", "train_mlp", "init_params", "bprop", "loss")
+@graded("3.12", 2, tags=("mlp", "train_mlp", "init_params", "bprop", "loss"), partial=True)
 def test_train_mlp_history(mlp, set_score=None):
     """train_mlp: returned params and the history of losses and errors after each epoch"""
     X, y = two_circles(120, rng=np.random.default_rng(10))
@@ -711,9 +686,7 @@ def check_shuffled_together(mlp, rng):
                           "initial parameters (those train_mlp returns with lr = 0)." + format_inputs({"X": X, "y": y}))
 
 
-@partial_credit(2)
-@number("3.13")
-@tags("mlp", "train_mlp")
+@graded("3.13", 2, tags=("mlp", "train_mlp"), partial=True)
 def test_train_mlp_learns(mlp, grading, rng, set_score=None):
     """train_mlp: one epoch is n / batch_size steps of -lr * gradient, reshuffled each epoch; learns two circles"""
 
@@ -807,18 +780,13 @@ def check_hyperparams(hp):
     return hp
 
 
-@weight(1)
-@number("3.14")
-@tags("mlp", "HYPERPARAMS")
+@graded("3.14", 1, tags=("mlp", "HYPERPARAMS"))
 def test_hyperparams(mlp):
     """HYPERPARAMS: the keyword arguments for train_mlp on Fashion-MNIST"""
     check_hyperparams(mlp.get("HYPERPARAMS"))
 
 
-@weight(1)
-@number("3.15")
-@tags("mlp", "loss", "bprop")
-@visibility("after_due_date")
+@graded("3.15", 1, tags=("mlp", "loss", "bprop"), visibility="after_due_date")
 def test_loss_bprop_hidden(mlp, hidden_rng):
     """loss and bprop: values on inputs drawn from a hidden seed"""
     n, d, dh, m = (int(hidden_rng.integers(4, 12)), int(hidden_rng.integers(2, 7)),
@@ -840,9 +808,7 @@ PREDICT_CHUNK = 1000
 
 
 @pytest.mark.training
-@weight(6)
-@number("3.16")
-@tags("mlp", "train_mlp", "HYPERPARAMS")
+@graded("3.16", 6, tags=("mlp", "train_mlp", "HYPERPARAMS"))
 def test_fashion_mnist(mlp, grading):
     """train_mlp on Fashion-MNIST with HYPERPARAMS: test error below 20%"""
     hp = check_hyperparams(mlp.get("HYPERPARAMS"))

@@ -7,7 +7,7 @@ student's code in the sandbox (autograder/tasks.py) and returns plain data.
 """
 import numpy as np
 import pytest
-from gradescope_utils.autograder_utils.decorators import number, partial_credit, tags, weight
+from autograder.graded.helpers import graded
 
 from autograder import config
 from autograder.compare import (CheckFailed, as_array, assert_close, assert_keys, assert_sequence,
@@ -63,10 +63,7 @@ def call_descent(torch_models, x, target, lr, n_steps):
                              args=[x, target, lr, n_steps])
 
 
-@weight(2)
-@partial_credit(2)
-@number("5.1")
-@tags("torch_models", "autograd_descent")
+@graded("5.1", 2, tags=("torch_models", "autograd_descent"), partial=True)
 def test_autograd_descent(torch_models, rng, set_score=None):
     """autograd_descent: gradient descent on (target − xᵀw)² with loss.backward()"""
     # Values are compared with rtol 1e-5 so that a float32 computation is
@@ -171,10 +168,7 @@ def check_dropout_draws(torch_models, x, p, seed):
                 "random number must come from the rng argument, not from np.random.* or a generator of your own.")
 
 
-@weight(2)
-@partial_credit(2)
-@number("5.2")
-@tags("torch_models", "dropout")
+@graded("5.2", 2, tags=("torch_models", "dropout"), partial=True)
 def test_dropout_training(torch_models, rng, set_score=None):
     """dropout: with training=True, zeroes a fraction p and scales the rest by 1/(1 − p), a fresh mask from rng"""
     seeds = [int(s) for s in rng.integers(0, 2 ** 31, 3)]
@@ -191,10 +185,7 @@ def test_dropout_training(torch_models, rng, set_score=None):
                                                 int(rng.integers(0, 2 ** 31))))], 2, set_score)
 
 
-@weight(1)
-@partial_credit(1)
-@number("5.3")
-@tags("torch_models", "dropout")
+@graded("5.3", 1, tags=("torch_models", "dropout"), partial=True)
 def test_dropout_identity(torch_models, rng, set_score=None):
     """dropout: x unchanged when training=False or p = 0; the input is not modified"""
     x = rng.uniform(0.5, 2.0, (30, 40))
@@ -371,10 +362,7 @@ def weight_shapes(torch_models, kind, config_, seed, key):
     return [tuple(shape) for _name, shape in shapes]
 
 
-@weight(1.5)
-@partial_credit(1.5)
-@number("5.4")
-@tags("torch_models", "LogisticRegression", "MLP", "ConvNetDropout")
+@graded("5.4", 1.5, tags=("torch_models", "LogisticRegression", "MLP", "ConvNetDropout"), partial=True)
 def test_model_outputs(torch_models, rng, set_score=None):
     """LogisticRegression, MLP and ConvNetDropout: logits of shape (n, 10), layer sizes"""
     n_extra = 5
@@ -465,10 +453,7 @@ def check_dropout_modes(torch_models, kind, config_, inputs, name, active):
             check_outputs_from_parameters(train[0], layers, inputs, f"{name} in train() mode")
 
 
-@weight(1.5)
-@partial_credit(1.5)
-@number("5.5")
-@tags("torch_models", "MLP", "ConvNetDropout")
+@graded("5.5", 1.5, tags=("torch_models", "MLP", "ConvNetDropout"), partial=True)
 def test_model_dropout_modes(torch_models, rng, set_score=None):
     """MLP and ConvNetDropout: dropout active in train(), off in eval()"""
     rows = rng.uniform(0, 1, (8, 784)).astype(np.float32)
@@ -676,10 +661,7 @@ def check_deterministic(torch_models, rng):
                 "dropout masks; do not use np.random.* or random.* directly.")
 
 
-@weight(2.5)
-@partial_credit(2.5)
-@number("5.6")
-@tags("torch_models", "train_torch")
+@graded("5.6", 2.5, tags=("torch_models", "train_torch"), partial=True)
 def test_train_torch(torch_models, rng, set_score=None):
     """train_torch: mean loss per epoch, gradient steps, momentum option, learns, deterministic"""
     score_cases([
@@ -745,9 +727,7 @@ def check_torch_hyperparams(hp):
     return hp
 
 
-@weight(0.5)
-@number("5.7")
-@tags("torch_models", "TORCH_HYPERPARAMS")
+@graded("5.7", 0.5, tags=("torch_models", "TORCH_HYPERPARAMS"))
 def test_torch_hyperparams(torch_models):
     """TORCH_HYPERPARAMS: epochs, lr, batch_size (and options, hidden, dropout, p) for each model"""
     check_torch_hyperparams(torch_models.get("TORCH_HYPERPARAMS"))
@@ -817,27 +797,21 @@ PREDICT_CHUNK = 1000
 
 
 @pytest.mark.training
-@weight(2.5)
-@number("5.8")
-@tags("torch_models", "LogisticRegression", "train_torch", "TORCH_HYPERPARAMS")
+@graded("5.8", 2.5, tags=("torch_models", "LogisticRegression", "train_torch", "TORCH_HYPERPARAMS"))
 def test_fashion_mnist_logreg(torch_models, grading):
     """LogisticRegression on Fashion-MNIST: test accuracy at least the threshold"""
     train_on_fashion_mnist(torch_models, grading, "logreg")
 
 
 @pytest.mark.training
-@weight(3)
-@number("5.9")
-@tags("torch_models", "MLP", "train_torch", "TORCH_HYPERPARAMS")
+@graded("5.9", 3, tags=("torch_models", "MLP", "train_torch", "TORCH_HYPERPARAMS"))
 def test_fashion_mnist_mlp(torch_models, grading):
     """MLP on Fashion-MNIST: test accuracy at least the threshold"""
     train_on_fashion_mnist(torch_models, grading, "mlp")
 
 
 @pytest.mark.training
-@weight(3.5)
-@number("5.10")
-@tags("torch_models", "ConvNetDropout", "train_torch", "TORCH_HYPERPARAMS")
+@graded("5.10", 3.5, tags=("torch_models", "ConvNetDropout", "train_torch", "TORCH_HYPERPARAMS"))
 def test_fashion_mnist_convnet(torch_models, grading):
     """ConvNetDropout on Fashion-MNIST: test accuracy at least the threshold"""
     train_on_fashion_mnist(torch_models, grading, "convnet")
