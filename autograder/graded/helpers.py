@@ -33,14 +33,21 @@ def graded(number, points, tags, *, visibility=None, partial=False):
 
 
 def lazy(function):
-    """``function()`` computed once, on first use (so a failing student call fails
-    every case that needs it, not the whole test)."""
-    cache = []
+    """``function()`` computed once, on first use; a failure is remembered too, so every
+    case that needs the value fails with the same message (and the student's code is
+    not called again), while the other cases of the test still run."""
+    cache = {}
 
     def get():
-        if not cache:
-            cache.append(function())
-        return cache[0]
+        if "error" in cache:
+            raise cache["error"]
+        if "value" not in cache:
+            try:
+                cache["value"] = function()
+            except AssertionError as err:
+                cache["error"] = err
+                raise
+        return cache["value"]
     return get
 
 

@@ -1,9 +1,8 @@
 """Part 1: calculus.py — elementwise functions, softmax and logistic losses (20 points)."""
 import numpy as np
-from autograder.graded.helpers import graded
 
 from autograder.compare import as_array, assert_close, assert_true, format_inputs, score_cases
-from autograder.graded.helpers import assert_no_warnings, call_stable, call_unmodified, lazy
+from autograder.graded.helpers import assert_no_warnings, call_stable, call_unmodified, graded, lazy
 from reference import calculus as ref
 
 EXTREMES = np.array([-1e4, -800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0, 1e4])

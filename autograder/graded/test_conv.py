@@ -1,11 +1,11 @@
 """Part 4: conv.py — convolution (cross-correlation) and max pooling by hand (12 points)."""
 import numpy as np
-from autograder.graded.helpers import graded
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder import config
 from autograder.compare import (CheckFailed, as_array, assert_close, assert_number, assert_true,
                                 format_inputs, score_cases)
+from autograder.graded.helpers import graded
 from reference import conv as ref
 
 

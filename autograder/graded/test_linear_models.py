@@ -1,10 +1,9 @@
 """Part 2: linear_models.py — linear, logistic and softmax regression, perceptron (20 points)."""
 import numpy as np
-from autograder.graded.helpers import graded
 
 from autograder.compare import (as_array, assert_close, assert_number, assert_sequence,
                                 assert_shape, assert_true, describe, format_inputs, score_cases)
-from autograder.graded.helpers import (assert_no_warnings, call_stable, call_unmodified, lazy,
+from autograder.graded.helpers import (assert_no_warnings, call_stable, call_unmodified, graded, lazy,
                                        numerical_gradient)
 from reference import calculus as ref_calculus
 from reference import linear_models as ref

@@ -3,12 +3,11 @@ import itertools
 
 import numpy as np
 import pytest
-from autograder.graded.helpers import graded
 
 from autograder import config
 from autograder.compare import (CheckFailed, as_array, assert_close, assert_keys, assert_number, assert_sequence,
                                 assert_shape, assert_true, describe, format_inputs, matches, score_cases)
-from autograder.graded.helpers import numerical_gradient
+from autograder.graded.helpers import graded, lazy, numerical_gradient
 from autograder.sandbox import StudentError
 from reference import mlp as ref
 from reference.data import two_circles
@@ -509,19 +508,6 @@ def test_train_mlp_history(mlp, set_score=None):
     what = (f"train_mlp(X, y, dh={hp['dh']}, lr={hp['lr']}, epochs={hp['epochs']}, "
             f"batch_size={hp['batch_size']}, reg={hp['reg']}, rng, X_valid, y_valid) on two circles "
             f"({len(X)} training and {len(X_valid)} validation points, 2 classes)")
-    cache = {}
-
-    def trained():
-        if "error" in cache:
-            raise cache["error"]
-        if "value" not in cache:
-            try:
-                cache["value"] = train()
-            except AssertionError as err:
-                cache["error"] = err
-                raise
-        return cache["value"]
-
     def train():
         value = mlp.task("call_function_with_rng", key="train_mlp", timeout=TRAIN_TIMEOUT, function="train_mlp",
                          seed=5, args=[X, y], kwargs={**hp, "X_valid": X_valid, "y_valid": y_valid})
@@ -533,6 +519,8 @@ def test_train_mlp_history(mlp, set_score=None):
         curves = {k: assert_sequence(history[k], f"{what}: history['{k}']", length=hp["epochs"])
                   for k in ("train_loss", "train_error", "valid_loss", "valid_error")}
         return params, curves
+
+    trained = lazy(train)
 
     def shapes_and_lengths():
         trained()

@@ -7,11 +7,11 @@ student's code in the sandbox (autograder/tasks.py) and returns plain data.
 """
 import numpy as np
 import pytest
-from autograder.graded.helpers import graded
 
 from autograder import config
 from autograder.compare import (CheckFailed, as_array, assert_close, assert_keys, assert_sequence,
                                 assert_shape, assert_true, describe, matches, score_cases)
+from autograder.graded.helpers import graded
 
 KINDS = ("logreg", "mlp", "convnet")
 TORCH_TIMEOUT = 60.0     # a small model or training problem; generous for a slow, shared CPU
