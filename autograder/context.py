@@ -9,21 +9,12 @@ import os
 import time
 
 import numpy as np
+import pytest
 
 from . import config
 from .sandbox import Limits, ModuleUnavailable, Sandbox, StudentError, StudentTimeout
 from .seeding import deployment_secret, submission_seed
 from .submission import MODULES, Submission
-
-_current = None
-
-
-def current():
-    """The grading in progress (set by :func:`autograder.grade.grade`)."""
-    if _current is None:
-        raise RuntimeError("no grading in progress: run `python -m autograder grade SUBMISSION`")
-    return _current
-
 
 class GradingContext:
     def __init__(self, submission: Submission, *, hidden_seed=None, data_dir=None,
@@ -44,14 +35,14 @@ class GradingContext:
         self.current_test = None   # set by the results plugin
 
     def __enter__(self):
-        global _current
-        _current = self
         return self
 
     def __exit__(self, *exc):
-        global _current
         self.close()
-        _current = None
+
+    def fixtures(self):
+        """The pytest plugin that gives the graded tests this grading (see :class:`GradingFixtures`)."""
+        return GradingFixtures(self)
 
     def module(self, name):
         if name not in self._modules:
@@ -109,6 +100,33 @@ class GradingContext:
         """Predicted classes in the relabelled space the student trained on -> Fashion-MNIST classes."""
         predictions = np.asarray(predictions, dtype=np.int64)
         return np.argsort(self.label_permutation)[predictions]
+
+
+def _module_fixture(name):
+    @pytest.fixture(scope="module")
+    def fixture(self):
+        yield self.context.module(name)
+        self.context.close_module(name)  # kills every process the module's code started
+    return fixture
+
+
+class GradingFixtures:
+    """A pytest plugin, passed by ``grade`` to ``pytest.main``: the fixture ``grading`` (this
+    grading: data set, budget, seed) and one :class:`StudentModule` proxy per contract module
+    (``calculus``, ``linear_models``, ``mlp``, ``conv``, ``torch_models``)."""
+
+    def __init__(self, context):
+        self.context = context
+
+    @pytest.fixture
+    def grading(self):
+        return self.context
+
+    calculus = _module_fixture("calculus")
+    linear_models = _module_fixture("linear_models")
+    mlp = _module_fixture("mlp")
+    conv = _module_fixture("conv")
+    torch_models = _module_fixture("torch_models")
 
 
 def label_permutation(seed, classes=10):
@@ -235,4 +253,5 @@ class StudentModule:
             self._process = None
 
 
-__all__ = ["GradingContext", "StudentModule", "current", "MODULES", "FashionDataMissing", "label_permutation"]
+__all__ = ["GradingContext", "GradingFixtures", "StudentModule", "MODULES", "FashionDataMissing",
+           "label_permutation"]

@@ -94,7 +94,7 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
             isolation = ctx.sandbox.isolation
             pytest_output = io.StringIO()
             with redirect_stdout(pytest_output):
-                exit_code = pytest.main(_pytest_args(parts, training), plugins=[plugin])
+                exit_code = pytest.main(_pytest_args(parts, training), plugins=[plugin, ctx.fixtures()])
             peak, student_cpu = ctx.peak_memory, ctx.cpu_seconds_student
         # Only now, with every student process gone, is the results file written.
         log += plugin.log
