@@ -178,7 +178,7 @@ def build_exploit(name, folder, generated):
     """variants/vectorised with exploits/<name>/<module>.py appended to <module>.py, plus
     ``generated`` helper modules {file name: source}."""
     shutil.copytree(BASE_VARIANT, folder)
-    for module in os.listdir(os.path.join(EXPLOITS, name)):
+    for module in sorted(f for f in os.listdir(os.path.join(EXPLOITS, name)) if f.endswith(".py")):
         with open(os.path.join(EXPLOITS, name, module), encoding="utf-8") as f:
             trick = f.read()
         with open(os.path.join(folder, module), "a", encoding="utf-8") as f:

@@ -3,7 +3,7 @@ import numpy as np
 
 from calculus import log_softmax, onehot, softmax
 
-HYPERPARAMS = dict(dh=128, lr=0.1, epochs=5, batch_size=64, reg=(0.0, 1e-6, 0.0, 1e-6))
+HYPERPARAMS = dict(dh=128, lr=0.05, epochs=6, batch_size=32, reg=(0.0, 1e-6, 0.0, 1e-6))
 
 
 def init_params(d, dh, m, rng):
