@@ -584,6 +584,8 @@ def train_twice(mlp, X, y, hp, seed, what):
         assert_true(isinstance(value, (tuple, list)) and len(value) == 2,
                     f"{what} should return a pair (params, history), but returned {describe(value)}.")
         results.append(get_params(value[0], X.shape[1], hp["dh"], int(y.max()) + 1, f"{what}: params"))
+    assert_true(not same_params(*results),
+                f"{what} returned the same parameters as with lr = 0: it took no gradient step.")
     return results
 
 
@@ -653,14 +655,14 @@ def check_epochs(mlp, rng):
 
 
 def check_shuffled_together(mlp, rng):
-    """One full batch of 6 examples of 6 classes: a step on mismatched (x, label) pairs is recognised."""
+    """One full batch of 6 examples of 4 classes: a step on mismatched (x, label) pairs is recognised."""
     n = 6
     hp = dict(dh=3, lr=0.5, epochs=1, batch_size=n)
-    what = (f"train_mlp(X, y, {', '.join(f'{k}={v}' for k, v in hp.items())}, rng) on {n} points of {n} "
+    what = (f"train_mlp(X, y, {', '.join(f'{k}={v}' for k, v in hp.items())}, rng) on {n} points of 4 "
             "classes (one step on the whole set)")
     for _ in range(2):
         X = np.round(rng.normal(size=(n, 2)), 3)
-        y = rng.permutation(n)
+        y = rng.permutation(np.array([0, 0, 1, 1, 2, 3]))   # unbalanced: the gradient at zero weights is not 0
         start, end = train_twice(mlp, X, y, hp, int(rng.integers(2 ** 31)), what)
         if same_params(sgd(start, X, y, [range(n)], hp["lr"]), end):
             continue
