@@ -6,8 +6,9 @@ import time
 import numpy as np
 import pytest
 
+from autograder import processes
 from autograder.sandbox import (Limits, ModuleUnavailable, Sandbox, StudentCrash, StudentException,
-                                StudentTimeout, _descendants, _process_table)
+                                StudentTimeout)
 
 STUDENT = '''
 import os, sys, time
@@ -156,10 +157,9 @@ def test_background_processes_are_killed_on_close(sandbox):
     process.call("daemon")
     time.sleep(0.3)
     process.close()
-    table = _process_table()
-    leftovers = _descendants(os.getpid(), table)
+    leftovers = processes.descendants(os.getpid())
     if sandbox.uid is not None:
-        leftovers += [pid for pid, (_pp, uid, *_r) in table.items() if uid == sandbox.uid]
+        leftovers += processes.pids_of_uid(sandbox.uid)
     assert leftovers == []
 
 
