@@ -47,10 +47,28 @@ from . import codec, confine, processes
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPARE_UIDS = range(61000, 61500)
 UID_LOCK_DIR = "/run/lock/autograder-uids"   # machine-wide: gradings in other /tmp namespaces see it
+# Also the folder older versions of this grader locked in, so that a checkout of
+# one and of the other on the same machine never share a uid.
+UID_LOCK_DIRS = (UID_LOCK_DIR, os.path.join(tempfile.gettempdir(), "autograder-uids"))
 WATCH_INTERVAL = 0.1        # seconds between two looks at memory and CPU
 DISK_WATCH_INTERVAL = 0.5   # seconds between two looks at the scratch folder's size
 PIPE_BYTES = 1 << 20        # the answer pipe's buffer (F_SETPIPE_SZ): fewer wake-ups for big answers
 F_SETPIPE_SZ = 1031         # fcntl.F_SETPIPE_SZ exists only from Python 3.10 on some builds
+
+
+def _try_lock(path):
+    """An open, exclusively locked handle on ``path``, or None if someone holds it."""
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        handle = open(path, "a")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
 
 
 class StudentError(AssertionError):
@@ -212,21 +230,19 @@ class Sandbox:
         return path
 
     def _claim_uid(self):
-        os.makedirs(UID_LOCK_DIR, mode=0o700, exist_ok=True)
+        """The first spare uid no other grading on this machine holds (its lock stays open)."""
         for uid in SPARE_UIDS:
-            handle = open(os.path.join(UID_LOCK_DIR, str(uid)), "w")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            handles = [_try_lock(os.path.join(folder, str(uid))) for folder in UID_LOCK_DIRS]
+            if all(handles):
+                processes.kill_uid(uid)  # leftovers from a grading that died
+                return uid, handles
+            for handle in filter(None, handles):
                 handle.close()
-                continue
-            processes.kill_uid(uid)  # leftovers from a grading that died
-            return uid, handle
         return None, None
 
     def _release_uid(self):
-        if self._uid_lock is not None:
-            self._uid_lock.close()
+        for handle in self._uid_lock or ():
+            handle.close()
         self.uid, self._uid_lock = None, None
         for path in (self.submission_dir, self.runtime_dir, self.data_dir, self.scratch_dir):
             os.chown(path, os.getuid(), os.getgid())
@@ -305,8 +321,8 @@ class Sandbox:
         if self.uid is not None:
             _remove_files_owned_by(self.uid)
             processes.remove_sysv_objects_of_uid(self.uid)
-        if self._uid_lock is not None:
-            self._uid_lock.close()
+        for handle in self._uid_lock or ():
+            handle.close()
         self.uid, self._uid_lock = None, None
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -18,7 +18,6 @@ Only one grading trains on Fashion-MNIST (marked slow); the others use
 --no-training and --parts. CORPUS_JOBS sets how many gradings run at once.
 """
 import concurrent.futures
-import fcntl
 import glob
 import hashlib
 import itertools
@@ -26,10 +25,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 import zipfile
@@ -37,6 +34,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from autograder import processes
+from autograder.sandbox import UID_LOCK_DIRS, _try_lock
 from tests import mutants as mutant_table
 from tests.helpers_results import lost_points, of_module, summary, tagged_with, validate
 
@@ -235,66 +234,28 @@ def traversal_leftovers(extra_dirs):
 
 # ----------------------------------------------------------------------------- processes
 
-def _process_table():
-    """{pid: (comm, state, ppid, uid, start_ticks)} of every live process."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                raw = f.read()
-            uid = os.stat(f"/proc/{entry}").st_uid
-        except OSError:
-            continue
-        comm = raw[raw.index(b"(") + 1:raw.rindex(b")")].decode(errors="replace")
-        rest = raw[raw.rindex(b")") + 2:].split()
-        table[int(entry)] = (comm, rest[0].decode(), int(rest[1]), uid, int(rest[19]))
-    return table
-
-
-def _descendants(pid, table):
-    found, stack = [], [pid]
-    while stack:
-        parent = stack.pop()
-        for child, (_c, _s, ppid, _u, _t) in table.items():
-            if ppid == parent:
-                found.append(child)
-                stack.append(child)
-    return found
-
-
 def _kill_tree(pid):
     """SIGKILL a process we started and all its descendants (used only when a grading overruns)."""
-    for _ in range(20):
-        victims = _descendants(pid, _process_table())
-        if not victims:
-            break
-        for victim in victims:
-            try:
-                os.kill(victim, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    processes.kill_tree(pid)
+
+
+class _UidLocks:
+    def __init__(self, handles):
+        self.handles = handles
+
+    def close(self):
+        for handle in self.handles:
+            handle.close()
 
 
 def _uid_lock(uid):
-    """Hold the grader's lock on ``uid`` (so no other grading is using it), or None if one is."""
-    path = os.path.join(tempfile.gettempdir(), "autograder-uids", str(uid))
-    try:
-        handle = open(path, "a")
-    except OSError:
-        return None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    """Hold the grader's locks on ``uid`` (so no other grading is using it), or None if one is."""
+    handles = [_try_lock(os.path.join(folder, str(uid))) for folder in UID_LOCK_DIRS]
+    if all(handles):
+        return _UidLocks(handles)
+    for handle in filter(None, handles):
         handle.close()
-        return None
-    return handle
+    return None
 
 
 def leftovers(uid, comm=""):
@@ -306,11 +267,11 @@ def leftovers(uid, comm=""):
     lock = _uid_lock(uid) if uid is not None else None
     try:
         rows = []
-        for pid, (name, state, _ppid, owner, _start) in _process_table().items():
-            if state == "Z":
+        for pid, (info, owner) in processes.table().items():
+            if info.state == "Z":
                 continue
-            if (lock is not None and owner == uid) or (comm and name == comm):
-                rows.append(f"pid {pid} uid {owner} {name!r} state {state}")
+            if (lock is not None and owner == uid) or (comm and info.comm == comm):
+                rows.append(f"pid {pid} uid {owner} {info.comm!r} state {info.state}")
         return rows
     finally:
         if lock is not None:
@@ -369,9 +330,7 @@ def run(grading, before=None):
     if os.path.exists(grading.results_path):
         with open(grading.results_path, encoding="utf-8") as f:
             grading.results = json.load(f)
-        isolation = grading.results.get("extra_data", {}).get("isolation", "")
-        match = re.search(r"spare uid (\d+)", isolation)
-        grading.uid = int(match.group(1)) if match else None
+        grading.uid = grading.results.get("extra_data", {}).get("spare_uid")
     grading.leftovers = leftovers(grading.uid, grading.comm)
     grading.files_left = remove_student_files(grading.uid)
     if grading.comm:  # a case that starts processes meant to outlive the grading: look again later
