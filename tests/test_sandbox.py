@@ -181,3 +181,128 @@ def test_student_runs_as_a_spare_user_and_cannot_touch_root_files(sandbox, tmp_p
         process.call("write", os.path.join(sandbox.submission_dir, "calculus.py"))
     assert process.call("write", os.path.join(sandbox.scratch_dir, "notes.txt")).value is True
     process.close()
+
+
+CONFINED = '''
+import ctypes, os, socket, time
+
+def tcp(host_port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.connect(tuple(host_port))
+    return "connected"
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+def write(path):
+    with open(path, "w") as f:
+        f.write("owned")
+    return True
+
+def unshare_user():
+    libc = ctypes.CDLL(None, use_errno=True)
+    return [libc.unshare(0x10000000), ctypes.get_errno()]
+
+def shm():
+    libc = ctypes.CDLL(None, use_errno=True)
+    return [libc.shmget(0, 1 << 20, 0o1600), ctypes.get_errno()]
+
+def memfd():
+    return os.memfd_create("hidden")
+
+def busy_child(seconds):
+    pid = os.fork()
+    if pid == 0:
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return "done"
+'''
+
+
+@pytest.fixture
+def confined(tmp_path):
+    source = tmp_path / "calculus.py"
+    source.write_text(CONFINED)
+    with Sandbox({"calculus.py": str(source)}) as box:
+        process = box.start("calculus", Limits(memory_mb=300))
+        yield box, process
+        process.close()
+
+
+def _needs(box, layer):
+    if not any(name.startswith(layer) for name in box.isolation):
+        pytest.skip(f"this machine does not offer {layer} (isolation here: {box.summary})")
+
+
+def test_confined_student_cannot_open_a_tcp_socket(confined):
+    box, process = confined
+    _needs(box, "seccomp")
+    import socket
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    try:
+        with pytest.raises(StudentException, match="Address family not supported|Permission denied"):
+            process.call("tcp", list(server.getsockname()))
+    finally:
+        server.close()
+
+
+def test_confined_student_cannot_read_outside_the_allow_list(confined, tmp_path_factory):
+    box, process = confined
+    _needs(box, "landlock")
+    folder = tmp_path_factory.mktemp("elsewhere")
+    os.chmod(folder, 0o755)
+    copy = folder / "calculus.py"
+    copy.write_text(open(os.path.join(os.path.dirname(__file__), "..", "reference", "calculus.py")).read())
+    os.chmod(copy, 0o644)
+    with pytest.raises(StudentException, match="PermissionError"):
+        process.call("read", str(copy))
+    with pytest.raises(StudentException, match="PermissionError"):
+        process.call("read", "/etc/passwd")
+    assert "def" in process.call("read", os.path.join(box.submission_dir, "calculus.py")).value
+
+
+def test_confined_student_writes_only_its_scratch_folder(confined, tmp_path_factory):
+    box, process = confined
+    _needs(box, "landlock")
+    folder = tmp_path_factory.mktemp("world-writable")
+    os.chmod(folder, 0o777)
+    for target in (folder / "results.json", "/tmp/ag-confined-probe.json",
+                   os.path.join(box.data_dir, "forged.npy")):
+        with pytest.raises(StudentException, match="PermissionError"):
+            process.call("write", str(target))
+        assert not os.path.exists(target)
+    assert process.call("write", os.path.join(box.scratch_dir, "notes.txt")).value is True
+
+
+def test_kernel_surface_is_closed(confined):
+    box, process = confined
+    _needs(box, "seccomp")
+    result, error = process.call("unshare_user").value
+    assert result == -1 and error == 1   # EPERM
+    result, error = process.call("shm").value
+    assert result == -1 and error == 1
+    with pytest.raises(StudentException, match="PermissionError|Operation not permitted"):
+        process.call("memfd")
+
+
+def test_cpu_of_reaped_children_counts(confined):
+    _box, process = confined
+    with pytest.raises(StudentTimeout, match="CPU time"):
+        process.call("busy_child", 3.0, timeout=60, cpu_budget=1.0)
+
+
+def test_memory_held_outside_mappings_counts():
+    """A memfd that is never mapped is memory the process table does not show: it is counted."""
+    fd = os.memfd_create("held")
+    try:
+        os.ftruncate(fd, 8 << 20)
+        os.pwrite(fd, b"x" * (8 << 20), 0)
+        assert processes.memory_files_held([os.getpid()]) >= 8 << 20
+    finally:
+        os.close(fd)
