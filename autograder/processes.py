@@ -215,21 +215,28 @@ def sysv_shared_memory_of_uid(uid):
     return total
 
 
-def remove_sysv_objects_of_uid(uid):
-    """Remove the System V shared memory segments, message queues and semaphores of ``uid``."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    removed = 0
-    for table, (id_column, uid_column, remover) in _SYSV_TABLES.items():
+def sysv_objects_of_uid(uid):
+    """[(table, id)] of the System V shared memory segments, message queues and semaphores of ``uid``."""
+    found = []
+    for table, (id_column, uid_column, _remover) in _SYSV_TABLES.items():
         for row in _sysv_rows(table):
             try:
-                if int(row[uid_column]) != uid:
-                    continue
-                ident = int(row[id_column])
+                if int(row[uid_column]) == uid:
+                    found.append((table, int(row[id_column])))
             except (ValueError, IndexError):
-                continue
-            args = (ident, 0, IPC_RMID) if remover == "semctl" else (ident, IPC_RMID, None)
-            if getattr(libc, remover)(*args) == 0:
-                removed += 1
+                pass
+    return found
+
+
+def remove_sysv_objects_of_uid(uid):
+    """Remove the System V objects of ``uid``; returns how many were removed."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    removed = 0
+    for table, ident in sysv_objects_of_uid(uid):
+        remover = _SYSV_TABLES[table][2]
+        args = (ident, 0, IPC_RMID) if remover == "semctl" else (ident, IPC_RMID, None)
+        if getattr(libc, remover)(*args) == 0:
+            removed += 1
     return removed
 
 

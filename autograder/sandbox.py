@@ -51,7 +51,7 @@ UID_LOCK_DIR = "/run/lock/autograder-uids"   # machine-wide: gradings in other /
 # one and of the other on the same machine never share a uid.
 UID_LOCK_DIRS = (UID_LOCK_DIR, os.path.join(tempfile.gettempdir(), "autograder-uids"))
 WATCH_INTERVAL = 0.1        # seconds between two looks at memory and CPU
-DISK_WATCH_INTERVAL = 0.5   # seconds between two looks at the scratch folder's size
+SLOW_WATCH_INTERVAL = 0.5   # seconds between two looks at the scratch folder's size and at PSS
 PIPE_BYTES = 1 << 20        # the answer pipe's buffer (F_SETPIPE_SZ): fewer wake-ups for big answers
 F_SETPIPE_SZ = 1031         # fcntl.F_SETPIPE_SZ exists only from Python 3.10 on some builds
 
@@ -470,17 +470,17 @@ class StudentProcess:
         reader = codec.FrameReader(self._receive_fd)
         deadline = time.monotonic() + timeout
         cpu_at_start = self._cpu_seconds()
-        next_watch = next_disk_watch = time.monotonic()
+        next_watch = next_slow_watch = time.monotonic()
         while True:
             now = time.monotonic()
             if now >= deadline:
                 self._fail(StudentTimeout, f"{what} did not finish within {timeout:g} s "
                                            "(wall clock); an infinite loop, or far too slow")
             if now >= next_watch:
-                self._watch(what, cpu_budget, cpu_at_start, disk=now >= next_disk_watch)
+                self._watch(what, cpu_budget, cpu_at_start, slow=now >= next_slow_watch)
                 next_watch = now + WATCH_INTERVAL
-                if now >= next_disk_watch:
-                    next_disk_watch = now + DISK_WATCH_INTERVAL
+                if now >= next_slow_watch:
+                    next_slow_watch = now + SLOW_WATCH_INTERVAL
             wait = max(0.0, min(deadline, next_watch) - time.monotonic())
             ready, _, _ = select.select([self._receive_fd], [], [], wait)
             if not ready:
@@ -502,25 +502,35 @@ class StudentProcess:
                 self._fail(StudentCrash, f"the protocol was broken during {what}")
             return reply
 
-    def _cpu_seconds(self):
-        """CPU used by the worker's tree (children it reaped included) and by reaped orphans."""
+    def _cpu_seconds(self, pids=None):
+        """CPU of this worker, of every process of the sandbox but the other workers (children
+        they reaped included: cutime, cstime) and of the orphans the grader reaped."""
         if self.process is None:
             return 0.0
-        pids = processes.tree(self.process.pid)
-        return sum(info.cpu_seconds for info in map(processes.stat, pids) if info) + self.sandbox.reaped_cpu
+        pids = self.sandbox.process_ids() if pids is None else pids
+        counted = [p for p in pids if p == self.process.pid or p not in self.sandbox._workers]
+        return sum(info.cpu_seconds for info in map(processes.stat, counted) if info) + self.sandbox.reaped_cpu
 
-    def _watch(self, what, cpu_budget, cpu_at_start, disk):
+    def _watch(self, what, cpu_budget, cpu_at_start, slow):
+        """One look at the sandbox's processes. Resident size (cheap) bounds the proportional
+        size (a page read per mapping) from above, so the latter is read only when the former
+        is over the limit, and every ``slow`` look for the peak figure, with the disk."""
         pids = self.sandbox.process_ids()
         self.sandbox.reap_orphans(pids)
-        memory = sum(processes.proportional_memory(p, getattr(processes.stat(p), "rss", 0)) for p in pids)
-        memory += self.sandbox.memory_outside_mappings(pids)
-        self.peak_memory = max(self.peak_memory, memory)
-        if memory > self.limits.memory_mb << 20:
+        infos = {p: processes.stat(p) for p in pids}
+        outside = self.sandbox.memory_outside_mappings(pids)
+        limit = self.limits.memory_mb << 20
+        memory = sum(info.rss for info in infos.values() if info) + outside
+        if memory > limit or slow:
+            memory = sum(processes.proportional_memory(p, info.rss) for p, info in infos.items() if info) + outside
+            self.peak_memory = max(self.peak_memory, memory)
+        if memory > limit:
             self._fail(StudentCrash, f"{what} used more than {self.limits.memory_mb} MB of memory "
                                      f"({memory >> 20} MB); it was stopped")
-        if cpu_budget is not None and self._cpu_seconds() - cpu_at_start > cpu_budget:
-            self._fail(StudentTimeout, f"{what} used more than {cpu_budget:g} s of CPU time; it was stopped")
-        if disk:
+        if cpu_budget is not None:
+            if self._cpu_seconds(pids) - cpu_at_start > cpu_budget:
+                self._fail(StudentTimeout, f"{what} used more than {cpu_budget:g} s of CPU time; it was stopped")
+        if slow:
             used = processes.folder_bytes(self.sandbox.scratch_dir)
             if used > self.limits.disk_mb << 20:
                 self._stop()

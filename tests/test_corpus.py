@@ -52,6 +52,7 @@ SPARE_UIDS = range(61000, 61500)
 GRADER_DIRS = ("autograder", "reference", "tests")
 TRAINING_TEST = "test_variant_gets_full_marks_with_training"
 TRAINING_VARIANT = "zipped"
+MAX_GRADER_MEMORY_MB = 200   # the grader's own process; the student's has the rest of 768 MB
 BASE_VARIANT = "vectorised"   # the correct functions that hostile files build on
 
 
@@ -123,6 +124,7 @@ class Hostile:
     comm: str = ""            # name the case's own child processes give themselves
     min_other_share: float = 0.8    # base cases: share of the other tests that must still pass
     may_score: tuple = ()     # trick-only cases: names whose tests may score (values that are well-formed)
+    training: bool = False    # graded with the Fashion-MNIST training tests (what the trick targets)
 
 
 HOSTILE_CASES = [
@@ -174,6 +176,14 @@ HOSTILE_CASES = [
     Hostile("kill_grader", "SIGKILLs its parent, its process group and everything it may signal",
             needs_isolation=True),
     Hostile("protocol_garbage", "writes garbage frames into the grader's pipes"),
+    Hostile("huge_frame", "forges a 64 MiB nested-JSON frame and a 40 MiB-header frame on the answer pipe",
+            base=True, affected=("sigmoid", "softmax"), message=r"does not accept"),
+    Hostile("surrogate_message", "exception messages and output with lone surrogates and terminal escapes",
+            message=r"ValueError"),
+    Hostile("huge_losses", "train_torch returns two million losses with nan, inf and -inf, without training",
+            parts=("torch_models",), training=True, timeout=400.0, may_score=("TORCH_HYPERPARAMS",)),
+    Hostile("odd_history", "train_mlp returns a history with a function, an object, a generator, nan, inf "
+            "and two million values", parts=("mlp",), training=True, timeout=400.0, may_score=("HYPERPARAMS",)),
 ]
 HOSTILE_BY_NAME = {c.name: c for c in HOSTILE_CASES}
 
@@ -272,6 +282,8 @@ def leftovers(uid, comm=""):
                 continue
             if (lock is not None and owner == uid) or (comm and info.comm == comm):
                 rows.append(f"pid {pid} uid {owner} {info.comm!r} state {info.state}")
+        if lock is not None:
+            rows += [f"System V {table} {ident} of uid {uid}" for table, ident in processes.sysv_objects_of_uid(uid)]
         return rows
     finally:
         if lock is not None:
@@ -329,7 +341,7 @@ def run(grading, before=None):
     grading.returncode = process.returncode
     if os.path.exists(grading.results_path):
         with open(grading.results_path, encoding="utf-8") as f:
-            grading.results = json.load(f)
+            grading.results = json.load(f, parse_constant=_not_strict_json)
         grading.uid = grading.results.get("extra_data", {}).get("spare_uid")
     grading.leftovers = leftovers(grading.uid, grading.comm)
     grading.files_left = remove_student_files(grading.uid)
@@ -339,6 +351,10 @@ def run(grading, before=None):
         grading.late_leftovers = leftovers(grading.uid, grading.comm)
         grading.results_changed_later = _file_digest(grading.results_path) != digest
     return grading
+
+
+def _not_strict_json(name):
+    raise ValueError(f"{name} in results.json: strict JSON parsers reject it")
 
 
 def _file_digest(path):
@@ -518,7 +534,7 @@ def corpus(request, tmp_path_factory):
                                   "and an interpreter other users can run), so this trick is not contained")
             continue
         g = grading(f"hostile/{case.name}", build_hostile(case, os.path.join(workdir, "hostile")), case.parts,
-                    timeout=case.timeout, comm=case.comm)
+                    timeout=case.timeout, comm=case.comm, training=case.training)
         if case.name == "read_other_submission":
             extra[g.key] = _decoy_starter(workdir, results_dir)
 
@@ -618,6 +634,8 @@ def finished(g):
     assert g.results is not None, f"{g.describe()}: no results.json was written\n{g.stdout[-2000:]}"
     validate(g.results, g.results_path)
     assert not g.leftovers, f"{g.describe()}: processes of the student still alive after it: {g.leftovers}"
+    grader_memory = g.results.get("extra_data", {}).get("grader_peak_memory_mb", 0)
+    assert grader_memory < MAX_GRADER_MEMORY_MB, f"{g.describe()}: the grader itself peaked at {grader_memory} MB"
     return g.results
 
 
