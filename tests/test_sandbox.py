@@ -306,3 +306,31 @@ def test_memory_held_outside_mappings_counts():
         assert processes.memory_files_held([os.getpid()]) >= 8 << 20
     finally:
         os.close(fd)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating objects as another uid needs root")
+def test_sysv_objects_of_a_uid_are_counted_and_removed():
+    """Without seccomp a student could create System V segments: they are counted, then removed."""
+    import ctypes
+    from autograder.sandbox import SPARE_UIDS, UID_LOCK_DIRS, _try_lock
+    uid = SPARE_UIDS[-1]
+    locks = [_try_lock(os.path.join(folder, str(uid))) for folder in UID_LOCK_DIRS]
+    if not all(locks):
+        pytest.skip(f"uid {uid} is in use by a grading")
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgid(uid)
+                os.setuid(uid)
+                ctypes.CDLL(None).shmget(0, 4 << 20, 0o1600)   # IPC_PRIVATE, IPC_CREAT | 0600
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        assert processes.sysv_objects_of_uid(uid)
+        assert processes.sysv_shared_memory_of_uid(uid) >= 4 << 20
+        processes.remove_sysv_objects_of_uid(uid)
+        assert processes.sysv_objects_of_uid(uid) == []
+    finally:
+        for lock in locks:
+            lock.close()
