@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from . import config
+from .safe import safe_json
 from .sandbox import Limits, ModuleUnavailable, Sandbox, StudentError, StudentTimeout
 from .submission import MODULES, Submission
 
@@ -68,7 +69,7 @@ class GradingContext:
 
     def record(self, key, value):
         """Keep a JSON-able value (e.g. a learning curve) in this test's ``extra_data``."""
-        self.artifacts.setdefault(self.current_test, {})[key] = _jsonable(value)
+        self.artifacts.setdefault(self.current_test, {})[key] = safe_json(value)  # bounded at once
 
     def remaining(self):
         return self.deadline - time.monotonic()
@@ -97,18 +98,6 @@ class GradingContext:
                 self.sandbox.share(path)
             self._fashion = (np.asarray(X_test), np.asarray(y_test, dtype=np.int64))
         return self._fashion
-
-
-def _jsonable(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 class FashionDataMissing(AssertionError):

@@ -23,7 +23,8 @@ import pytest
 
 from . import confine
 from . import context as grading_context
-from .results import ResultsPlugin, printable, safe_json
+from .results import ResultsPlugin
+from .safe import printable, safe_json
 from .submission import MODULES, Submission, SubmissionError, locate
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -6,70 +6,16 @@ and the failure message. Messages of failed checks are the student's (they are
 written for them); anything else that goes wrong in a test is reported as a
 grader problem without a traceback, and logged for the instructor.
 """
-import math
 import traceback
-import unicodedata
 
-import numpy as np
 import pytest
 
 from .compare import CheckFailed
 from .context import FashionDataMissing
+from .safe import bounded_extra_data, printable
 from .sandbox import StudentError
 
 MAX_OUTPUT_CHARS = 4000
-MAX_TEXT_CHARS = 20_000       # any one string from student data
-MAX_LIST_ITEMS = 2_000        # a learning curve is thinned to this many points
-MAX_EXTRA_BYTES = 50_000      # one test's extra_data, serialised
-MAX_DEPTH = 8
-_KEEP_CONTROL = "\n\t"
-
-
-def printable(text, limit=MAX_TEXT_CHARS):
-    """``text`` as a string any terminal, file or JSON parser accepts.
-
-    Lone surrogates become '?'; control and format characters (terminal escapes,
-    direction overrides) become U+FFFD; the length is capped.
-    """
-    if not isinstance(text, str):
-        try:
-            text = str(text)
-        except Exception:
-            text = "(unprintable)"
-    if len(text) > limit:
-        text = text[:limit] + "\n[...]"
-    text = text.encode("utf-8", "replace").decode("utf-8")  # surrogates cannot be encoded: '?'
-    return "".join(c if c in _KEEP_CONTROL or unicodedata.category(c)[0] != "C"
-                   else "\ufffd" for c in text)
-
-
-def safe_json(value, depth=0):
-    """A copy of ``value`` that strict JSON accepts: non-finite numbers and unknown objects as
-    strings, text made printable, long lists thinned, nesting cut."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return int(value) if abs(int(value)) < 2 ** 63 else float(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else repr(value)
-    if isinstance(value, str):
-        return printable(value)
-    if depth >= MAX_DEPTH:
-        return "(nested too deeply)"
-    if isinstance(value, np.ndarray):
-        value = value.ravel()[:MAX_LIST_ITEMS * 10].tolist() if value.dtype.kind in "biuf" else repr(value.dtype)
-        if isinstance(value, str):
-            return printable(f"(array of {value})")
-    if isinstance(value, (list, tuple)):
-        if len(value) > MAX_LIST_ITEMS:  # evenly spaced points, the last one kept
-            step = len(value) / MAX_LIST_ITEMS
-            value = [value[int(i * step)] for i in range(MAX_LIST_ITEMS - 1)] + [value[-1]]
-        return [safe_json(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        items = list(value.items())[:MAX_LIST_ITEMS]
-        return {printable(k, 200): safe_json(v, depth + 1) for k, v in items}
-    return printable(f"({type(value).__name__})", 200)
 MODULE_ORDER = ("calculus", "linear_models", "mlp", "conv", "torch_models")
 
 
@@ -156,17 +102,3 @@ class ResultsPlugin:
             return rank, number
         return sorted(self.results.values(), key=order)
 
-
-def bounded_extra_data(data):
-    """A test's extra_data, strict-JSON safe and at most MAX_EXTRA_BYTES once serialised."""
-    import json
-    data = safe_json(data)
-    if len(json.dumps(data, allow_nan=False)) <= MAX_EXTRA_BYTES:
-        return data
-    kept = {}
-    for key, value in (data.items() if isinstance(data, dict) else [("value", data)]):
-        if len(json.dumps(value, allow_nan=False)) < MAX_EXTRA_BYTES // 4:
-            kept[key] = value
-        else:
-            kept[key] = "(omitted: too large)"
-    return kept

@@ -179,7 +179,7 @@ HOSTILE_CASES = [
     Hostile("huge_frame", "forges a 64 MiB nested-JSON frame and a 40 MiB-header frame on the answer pipe",
             base=True, affected=("sigmoid", "softmax"), message=r"does not accept"),
     Hostile("surrogate_message", "exception messages and output with lone surrogates and terminal escapes",
-            message=r"ValueError"),
+            base=True, affected=("sigmoid", "softmax"), message=r"ValueError"),
     Hostile("huge_losses", "train_torch returns two million losses with nan, inf and -inf, without training",
             parts=("torch_models",), training=True, timeout=400.0, may_score=("TORCH_HYPERPARAMS",)),
     Hostile("odd_history", "train_mlp returns a history with a function, an object, a generator, nan, inf "

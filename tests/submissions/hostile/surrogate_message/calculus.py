@@ -1,6 +1,8 @@
-"""Hostile: every function raises an exception whose message holds lone surrogates,
-terminal escape sequences and a direction override, and prints the same."""
+"""Hostile: correct functions, except sigmoid and softmax, which print and raise messages
+holding lone surrogates, terminal escape sequences and a direction override."""
 import sys
+
+from calculus_base import *  # noqa: F401,F403
 
 
 def _raise(*_args, **_kwargs):
@@ -10,5 +12,4 @@ def _raise(*_args, **_kwargs):
     raise ValueError(text)
 
 
-sigmoid = softmax = log_softmax = softplus = relu = sign = tanh_prime = _raise
-sigmoid_prime = relu_prime = cross_entropy = _raise
+sigmoid = softmax = _raise
