@@ -211,6 +211,15 @@ def shm():
 def memfd():
     return os.memfd_create("hidden")
 
+def fill_disk(files, megabytes):
+    block = b"x" * (1 << 20)
+    for i in range(files):
+        with open(f"filler-{i}", "wb") as f:
+            for _ in range(megabytes):
+                f.write(block)
+    time.sleep(5)
+    return "wrote"
+
 def busy_child(seconds):
     pid = os.fork()
     if pid == 0:
@@ -289,6 +298,17 @@ def test_kernel_surface_is_closed(confined):
     assert result == -1 and error == 1
     with pytest.raises(StudentException, match="PermissionError|Operation not permitted"):
         process.call("memfd")
+
+
+def test_disk_budget_of_the_scratch_folder(tmp_path):
+    source = tmp_path / "calculus.py"
+    source.write_text(CONFINED)
+    with Sandbox({"calculus.py": str(source)}) as box:
+        process = box.start("calculus", Limits(memory_mb=300, disk_mb=50, file_size_mb=40))
+        with pytest.raises(StudentCrash, match="wrote more than 50 MB"):
+            process.call("fill_disk", 4, 30, timeout=60)
+        assert os.listdir(box.scratch_dir) == []
+        process.close()
 
 
 def test_cpu_of_reaped_children_counts(confined):
