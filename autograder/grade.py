@@ -61,42 +61,52 @@ def protect_files_for_grading(data_dir, log):
     test labels while gradings run, and put every mode back when the last one ends.
 
     Gradings running at the same time share one record of the original modes
-    (``PROTECTION_LOCK`` + ``.json``): each holds a shared lock while it grades; the
-    one that ends last (it gets the lock exclusively) restores the modes.
+    (``PROTECTION_LOCK.json``). Each holds a shared lock on ``PROTECTION_LOCK``
+    while it grades; the one that ends last (it can then take that lock
+    exclusively) restores the modes. ``PROTECTION_LOCK.mutex`` orders starts and ends.
     """
     if os.geteuid() != 0 or any(layer.startswith("landlock") for layer in confine.available_layers()):
         yield []
         return
     record = PROTECTION_LOCK + ".json"
     os.makedirs(os.path.dirname(PROTECTION_LOCK), exist_ok=True)
-    lock = open(PROTECTION_LOCK, "a")
+    users = open(PROTECTION_LOCK, "a")
+    protected = []
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not os.path.exists(record):
-                modes = {path: stat.S_IMODE(os.stat(path).st_mode) for path in _protected_paths(data_dir)}
-                with open(record, "w") as f:
-                    json.dump(modes, f)
-                for path, mode in modes.items():
-                    os.chmod(path, mode & 0o700)
-            with open(record) as f:
-                protected = sorted(json.load(f))
-        except (OSError, ValueError) as err:  # e.g. a read-only folder: grade anyway, and say so
-            log.append(f"could not protect the grader's files: {err}")
-            protected = []
-        fcntl.flock(lock, fcntl.LOCK_SH)
+        with _mutex():
+            try:
+                if not os.path.exists(record):
+                    modes = {path: stat.S_IMODE(os.stat(path).st_mode) for path in _protected_paths(data_dir)}
+                    with open(record, "w") as f:
+                        json.dump(modes, f)
+                    for path, mode in modes.items():
+                        os.chmod(path, mode & 0o700)
+                with open(record) as f:
+                    protected = sorted(json.load(f))
+            except (OSError, ValueError) as err:  # e.g. a read-only folder: grade anyway, and say so
+                log.append(f"could not protect the grader's files: {err}")
+            fcntl.flock(users, fcntl.LOCK_SH)
         yield protected
     finally:
-        _restore_if_last(lock, record, log)
+        with _mutex():
+            fcntl.flock(users, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # another grading still runs: it restores the modes when it ends
+                pass
+            else:
+                _restore_modes(record, log)
+            users.close()
 
 
-def _restore_if_last(lock, record, log):
-    try:
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # another grading still holds it: it restores the modes when it ends
-        lock.close()
-        return
+@contextmanager
+def _mutex():
+    with open(PROTECTION_LOCK + ".mutex", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _restore_modes(record, log):
     try:
         if os.path.exists(record):
             with open(record) as f:
@@ -109,8 +119,6 @@ def _restore_if_last(lock, record, log):
             os.unlink(record)
     except (OSError, ValueError) as err:
         log.append(f"could not restore the grader's file modes: {err}")
-    finally:
-        lock.close()
 
 
 def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_dir=None,

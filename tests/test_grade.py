@@ -170,3 +170,31 @@ def test_grading_as_root_leaves_the_checkout_and_the_dataset_as_they_were(tmp_pa
     grade(os.path.join(REPO, "reference"), tmp_path / "r.json", "--parts", "calculus", "--no-training")
     assert modes() == before
     assert status() == git_before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader changes file modes only as root")
+def test_without_landlock_files_are_locked_while_gradings_run_and_restored_after_the_last(tmp_path, monkeypatch):
+    from autograder import grade as grade_module
+    checkout, labels = tmp_path / "checkout", tmp_path / "labels"
+    for folder in (checkout / "reference", checkout / ".venv", labels):
+        folder.mkdir(parents=True, mode=0o755)
+    (checkout / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    label_file = labels / "t10k-labels-idx1-ubyte.gz"
+    label_file.write_bytes(b"labels")
+    os.chmod(label_file, 0o644)
+    monkeypatch.setattr(grade_module, "REPO", str(checkout))
+    monkeypatch.setattr(grade_module, "SYSTEM_LABEL_DIRS", (str(labels),))
+    monkeypatch.setattr(grade_module, "PROTECTION_LOCK", str(tmp_path / "lock"))
+    monkeypatch.setattr(grade_module.confine, "available_layers", lambda: ["rlimits", "no_new_privs"])
+
+    def mode(path):
+        return path.stat().st_mode & 0o777
+    log = []
+    with grade_module.protect_files_for_grading(None, log) as first:
+        assert str(label_file) in first and mode(label_file) == 0o600 and mode(checkout / "reference") == 0o700
+        assert mode(checkout / ".venv") == 0o755
+        with grade_module.protect_files_for_grading(None, log):   # a second grading meanwhile
+            pass
+        assert mode(label_file) == 0o600, "the second grading restored the modes while the first still ran"
+    assert mode(label_file) == 0o644 and mode(checkout / "reference") == 0o755
+    assert not (tmp_path / "lock.json").exists() and log == []

@@ -183,22 +183,13 @@ def test_student_runs_as_a_spare_user_and_cannot_touch_root_files(sandbox, tmp_p
     process.close()
 
 
-CONFINED = '''
-import ctypes, os, socket, time
+CONFINED = STUDENT + '''
+import ctypes, socket
 
 def tcp(host_port):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.connect(tuple(host_port))
     return "connected"
-
-def read(path):
-    with open(path) as f:
-        return f.read()
-
-def write(path):
-    with open(path, "w") as f:
-        f.write("owned")
-    return True
 
 def unshare_user():
     libc = ctypes.CDLL(None, use_errno=True)

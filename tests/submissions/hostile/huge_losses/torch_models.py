@@ -1,7 +1,6 @@
-"""Hostile: the torch models are the contract's, but train_torch does not train: it
+"""Hostile: one linear layer for every model, and a train_torch that does not train: it
 returns two million losses, among them nan, inf and -inf."""
 import numpy as np
-import torch
 from torch import nn
 
 TORCH_HYPERPARAMS = {
@@ -11,31 +10,18 @@ TORCH_HYPERPARAMS = {
 }
 
 
-class LogisticRegression(nn.Module):
-    def __init__(self, d, m):
+class _OneLayer(nn.Module):
+    """One linear layer whatever is asked for: the trick is in train_torch."""
+
+    def __init__(self, *args, **kwargs):
         super().__init__()
-        self.linear = nn.Linear(d, m)
+        self.layer = nn.Linear(784, 10)
 
     def forward(self, x):
-        return self.linear(x.reshape(x.shape[0], -1))
+        return self.layer(x.reshape(len(x), -1))
 
 
-class MLP(nn.Module):
-    def __init__(self, d, hidden, m, dropout=0.0):
-        super().__init__()
-        self.linear = nn.Linear(d, m)
-
-    def forward(self, x):
-        return self.linear(x.reshape(x.shape[0], -1))
-
-
-class ConvNetDropout(nn.Module):
-    def __init__(self, p=0.5):
-        super().__init__()
-        self.linear = nn.Linear(784, 10)
-
-    def forward(self, x):
-        return self.linear(x.reshape(x.shape[0], -1))
+LogisticRegression = MLP = ConvNetDropout = _OneLayer
 
 
 def train_torch(model, X, y, epochs, lr, batch_size, seed, **options):
