@@ -192,6 +192,15 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
 
 
 def _own_peak_memory_mb():
+    """Peak resident memory of this process since it started. VmHWM, not getrusage's ru_maxrss:
+    that one also counts the memory of the process that forked us, before our exec."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
