@@ -14,20 +14,20 @@ tests/submissions/hostile/) or test that proves it:
 
 | threat | stopped by | proved by |
 | --- | --- | --- |
-| read the reference, other checkouts, test labels | Landlock allow-list (confine.apply_landlock); else spare uid + chmod while grading (grade.protect_files_for_grading) | read_reference, test_sandbox::test_confined_student_cannot_read_outside_the_allow_list |
+| read the reference, other checkouts, test labels | Landlock allow-list (confine.apply_landlock); else spare uid + chmod while grading (grade.protect_files_for_grading) | read_reference, test_sandbox::test_confined_student_cannot_read_outside_the_allow_list, test_grade::test_without_landlock_files_are_locked_while_gradings_run_and_restored_after_the_last |
 | read another submission graded meanwhile | Landlock; sandbox folders owned by root, group = this grading's uid | read_other_submission |
-| forge results.json, change grader files | Landlock (write only scratch/); spare uid; results written after every student process is dead, atomically | results_writer, background_daemon |
+| forge results.json, change grader files | Landlock (write only scratch/); spare uid; results written after every student process is dead, atomically | results_writer, background_daemon, test_sandbox::test_confined_student_writes_only_its_scratch_folder |
 | network (public labels one request away) | seccomp: AF_UNIX sockets only; Landlock ABI>=4: no TCP | test_sandbox::test_confined_student_cannot_open_a_tcp_socket |
 | namespaces, ptrace, set-uid binaries | seccomp (unshare, setns, clone flags, ptrace); no_new_privs | test_sandbox::test_kernel_surface_is_closed |
 | kill or signal the grader | spare uid; Landlock ABI>=6 signal scope | kill_grader |
 | hang, busy loop | wall-clock timeout per call; CPU budget per call over the tree incl. reaped children | function_infinite_loop, import_infinite_loop, test_sandbox::test_cpu_of_reaped_children_counts |
 | memory (pages, children, shm, memfd, SysV) | watchdog: PSS of the tree + memfds held + /dev/shm and SysV of the uid; seccomp denies memfd/SysV; RLIMIT_AS | memory_hog, memory_hog_children, test_sandbox::test_memory_held_outside_mappings_counts |
-| disk | RLIMIT_FSIZE; watchdog disk budget of scratch/ | disk_hog |
+| disk | RLIMIT_FSIZE; watchdog disk budget of scratch/ | disk_hog, test_sandbox::test_disk_budget_of_the_scratch_folder |
 | fork bomb, fd exhaustion | RLIMIT_NPROC (spare uid), RLIMIT_NOFILE | fork_bomb |
 | processes that outlive the grading | child subreaper; kill by tree and by uid; uid lock machine-wide (/run/lock) | background_daemon, test_sandbox::test_background_processes_are_killed_on_close |
-| files, SysV objects left behind | removal of the uid's files in shared temp folders and of its SysV objects | test_no_student_files_outlive_the_grading, test_sandbox::test_sysv_objects_are_removed |
+| files, SysV objects left behind | removal of the uid's files in shared temp folders and of its SysV objects | test_no_student_files_outlive_the_grading, test_sandbox::test_sysv_objects_of_a_uid_are_counted_and_removed |
 | huge or malformed answers | codec: frame, header and node caps checked before allocation; one buffer, array views | huge_arrays, huge_frame, protocol_garbage |
-| odd values in results (nan, objects, surrogates, megabytes) | results.safe_json / results.printable; write_results inside the protection | nonfinite_losses, surrogate_message, huge_losses |
+| odd values in results (nan, objects, surrogates, megabytes) | safe.safe_json / safe.printable when recorded and written; write_results inside the protection | huge_losses, odd_history, surrogate_message, test_grade::test_results_are_strict_bounded_json_whatever_the_student_returned |
 """
 import fcntl
 import json
