@@ -138,12 +138,21 @@ def _allow(ruleset, path, access):
         os.close(fd)
 
 
-def interpreter_paths():
-    """Folders the interpreter imports from (this process runs with -I: no checkout, no cwd)."""
+def interpreter_paths(private=()):
+    """Folders the interpreter imports from (this process runs with -I: no checkout, no cwd).
+
+    A folder that holds one of ``private`` (the grader's checkout), or lies inside one
+    except for the virtual environment, is left out: an editable install's .pth
+    file must not open the checkout.
+    """
     paths = {os.path.realpath(p) for p in sys.path if p and os.path.exists(p)}
     paths.add(os.path.realpath(sys.executable))
     paths.add(os.path.join(sys.prefix, "pyvenv.cfg"))
-    return sorted(paths)
+    venv = os.path.realpath(sys.prefix) + os.sep
+    private = [os.path.realpath(p) + os.sep for p in private]
+    return sorted(p for p in paths
+                  if not any(root.startswith(os.path.join(p, "")) or (p.startswith(root) and not p.startswith(venv))
+                             for root in private))
 
 
 # ----------------------------------------------------------------------------- seccomp
@@ -222,7 +231,7 @@ def apply(config):
     set_no_new_privs()
     abi = next((int(n.rsplit("abi", 1)[1]) for n in layers if n.startswith("landlock-abi")), 0)
     if abi:
-        apply_landlock(abi, list(SYSTEM_READ_EXECUTE) + interpreter_paths(),
+        apply_landlock(abi, list(SYSTEM_READ_EXECUTE) + interpreter_paths(config.get("private", ())),
                        list(SYSTEM_READ) + config["readable"], DEVICES_READ_WRITE, config["writable"])
     if "seccomp" in layers:
         try:

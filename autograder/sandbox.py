@@ -272,7 +272,7 @@ class Sandbox:
         """What the worker applies to itself before importing the student's module."""
         return {"rlimits": limits.rlimits(self.uid is not None), "layers": self.layers,
                 "readable": [self.submission_dir, self.runtime_dir, self.data_dir],
-                "writable": [self.scratch_dir]}
+                "writable": [self.scratch_dir], "private": [os.path.dirname(HERE)]}
 
     def start(self, module, limits=None, import_timeout=120.0):
         """A :class:`StudentProcess` with ``module`` imported (raises ModuleUnavailable)."""

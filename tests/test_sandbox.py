@@ -345,3 +345,16 @@ def test_sysv_objects_of_a_uid_are_counted_and_removed():
     finally:
         for lock in locks:
             lock.close()
+
+
+def test_the_checkout_never_enters_the_allow_list_through_sys_path(monkeypatch):
+    """An editable install (a .pth naming the checkout) must not open the reference to the student."""
+    import sys
+    from autograder import confine
+    checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    monkeypatch.setattr(sys, "path", sys.path + [checkout, os.path.dirname(checkout), "/",
+                                                 os.path.join(checkout, "reference")])
+    allowed = confine.interpreter_paths([checkout])
+    assert not [p for p in allowed if p in (checkout, os.path.dirname(checkout), "/")
+                or p.startswith(os.path.join(checkout, "reference"))]
+    assert any(p.startswith(os.path.realpath(sys.prefix)) for p in allowed)
