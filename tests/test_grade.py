@@ -198,3 +198,22 @@ def test_without_landlock_files_are_locked_while_gradings_run_and_restored_after
         assert mode(label_file) == 0o600, "the second grading restored the modes while the first still ran"
     assert mode(label_file) == 0o644 and mode(checkout / "reference") == 0o755
     assert not (tmp_path / "lock.json").exists() and log == []
+
+
+@pytest.mark.parametrize("written, kept", [('{"score": 7, "tests": []}', True), ('{"score": 7, "tes', False), (None, False)])
+def test_run_autograder_replaces_results_only_when_missing_or_invalid(tmp_path, written, kept):
+    """A grader that wrote valid results and then exited non-zero keeps its results."""
+    import shutil
+    source = tmp_path / "source"
+    (source / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(os.path.join(REPO, "run_autograder"), source)
+    fake = "#!/bin/sh\n" + (f"printf '%s' '{written}' > \"$6\"\n" if written else "") + "exit 1\n"
+    (source / ".venv" / "bin" / "python").write_text(fake)
+    os.chmod(source / ".venv" / "bin" / "python", 0o755)
+    subprocess.run(["bash", str(source / "run_autograder")], env=dict(os.environ, AUTOGRADER_ROOT=str(tmp_path)),
+                   capture_output=True, timeout=60)
+    with open(tmp_path / "results" / "results.json") as f:
+        results = json.load(f)
+    assert (results["score"] == 7) is kept
+    if not kept:
+        assert results["tests"][0]["name"] == "Autograder error"
