@@ -52,7 +52,7 @@ class Channel:
     def send(self, message):
         try:
             self.codec.write_frame(self.write_fd, message)
-        except (self.codec.CodecError, ValueError, TypeError, OverflowError, MemoryError) as err:
+        except Exception as err:  # anything the value does while being encoded: tell the grader
             self.codec.write_frame(self.write_fd, {"ok": False, "error": {
                 "kind": "unencodable", "type": type(err).__name__, "message": _text(err)[:500]}})
 
