@@ -152,7 +152,7 @@ class StudentModule:
         message = f"{self.name}.py was not found in your submission, so its tests score 0."
         found = sorted(self.context.submission.files)
         message += f" Files found: {', '.join(found) if found else 'none'}."
-        notes = [n for n in self.context.submission.notes if f"{self.name}.py" in n]
+        notes = [n for n in self.context.submission.notes if f"{self.name}.py" in n or ".ipynb" in n]
         return message + ("\n" + "\n".join(notes) if notes else "")
 
     def has(self, function):

@@ -19,7 +19,7 @@ from contextlib import redirect_stdout
 import pytest
 
 from . import context as grading_context
-from .results import ResultsPlugin
+from .results import MAX_OUTPUT_CHARS, ResultsPlugin
 from .submission import MODULES, Submission, SubmissionError, locate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -99,6 +99,9 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
         if exit_code not in (0, 1) or not plugin.results:
             log.append(f"pytest exit code {exit_code}:\n{pytest_output.getvalue()[-4000:]}")
         entries = rescaled(plugin.entries()) if rescale else plugin.entries()
+        for entry in entries:
+            if entry.get("output"):
+                entry["output"] = submission.explain(entry["output"])[:2 * MAX_OUTPUT_CHARS]
         results = build_results(entries, submission, notes, time.monotonic() - started)
         results["extra_data"] = {"isolation": isolation, "student_cpu_seconds": round(student_cpu, 2),
                                  "student_peak_memory_mb": round(peak / 2 ** 20, 1),
@@ -136,7 +139,7 @@ def rescaled(entries, total=100.0):
 
 
 def build_results(entries, submission, notes, seconds):
-    found = [f"{m}.py" for m in MODULES if submission.has(m)]
+    found = [submission.describe(m) for m in MODULES if submission.has(m)]
     missing = [f"{m}.py" for m in MODULES if not submission.has(m)]
     summary = [f"Files graded: {', '.join(found) if found else 'none'}."]
     if missing:
