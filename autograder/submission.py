@@ -90,6 +90,17 @@ def locate(path, workdir):
     return _collect(_find_folder(path), workdir)
 
 
+def gather(path, workdir):
+    """``(folder, submission)``: the submission's graded files copied into one new folder under
+    ``workdir``, as the sandbox sees them (notebook parts as ``<part>.py``), for the self-check."""
+    submission = locate(path, workdir)
+    folder = os.path.join(workdir, "gathered")
+    os.makedirs(folder)
+    for name, source in submission.files.items():
+        shutil.copyfile(source, os.path.join(folder, name))
+    return folder, submission
+
+
 def _unzip(path, workdir, skipped):
     target = os.path.join(workdir, "unzipped")
     os.makedirs(target)

@@ -321,3 +321,27 @@ def test_a_syntax_error_broken_json_and_a_mix_each_get_a_message(tmp_path):
     assert all(t["score"] == 0 and "linear_models.ipynb is not a readable notebook" in t["output"]
                for t in linear)
     assert not [t for t in lost(results) if t["tags"][0] == "mlp" and "training" not in t["name"]]
+
+
+def self_check(folder, only):
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", str(folder), "--only", only],
+                          cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+    marks = [line.strip() for line in done.stdout.splitlines() if line.strip()[:1] in ("✓", "✗")]
+    return done.returncode, marks, done.stdout
+
+
+@pytest.mark.parametrize("source", ["reference", "student_template"])
+def test_the_self_check_gives_the_same_marks_on_a_notebook(tmp_path, source):
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    if source == "reference":
+        reference_notebook(folder / "homework.ipynb")
+    else:
+        student_notebook.write(os.path.join(REPO, "student_template"), folder / "homework.ipynb")
+    only = "calculus,linear_models,mlp,conv"
+    code, marks, output = self_check(folder, only)
+    expected_code, expected, _ = self_check(os.path.join(REPO, source), only)
+    assert code == expected_code and len(marks) > 40
+    strip_timing = re.compile(r"\s+\(\d+\.\d s\)$")
+    assert [strip_timing.sub("", m) for m in marks] == [strip_timing.sub("", m) for m in expected]

@@ -1,0 +1,39 @@
+"""The students' self-check, defined once here and rendered into ``student_template/check.py``.
+
+``selfcheck.py`` is the source: run inside this repository it imports the
+grader's numbers (``config.py``) and hyper-parameter rules (``hyperparams.py``);
+:func:`render` replaces that import block with their values and source, so the
+copy that ships to students is one standalone file with no solution inside.
+"""
+import ast
+import os
+
+from .. import config, hyperparams
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.join(HERE, "selfcheck.py")
+BEGIN, END = "# BEGIN GRADER DEFINITIONS", "# END GRADER DEFINITIONS"
+CONSTANTS = ("TRAIN_SUBSET", "MLP_MAX_TEST_ERROR", "TORCH_MIN_TEST_ACCURACY", "TRAIN_CPU_SECONDS")
+
+
+def _module_body(module):
+    """A module's source without its docstring (its imports stay: standard library only)."""
+    with open(module.__file__, encoding="utf-8") as f:
+        source = f.read()
+    tree = ast.parse(source)
+    start = tree.body[1].lineno if ast.get_docstring(tree) else 1
+    return "\n".join(source.splitlines()[start - 1:])
+
+
+def render():
+    """The text of the standalone check.py."""
+    with open(SOURCE, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    begin = next(i for i, line in enumerate(lines) if line.startswith(BEGIN))
+    end = next(i for i, line in enumerate(lines) if line.startswith(END))
+    rendered = ["# What the autograder uses (generated from autograder/config.py by "
+                "`python -m autograder build --student`; do not edit).", ""]
+    rendered += [f"{name} = {getattr(config, name)!r}" for name in CONSTANTS]
+    rendered += ["", "", "# Valid hyper-parameters (generated from autograder/hyperparams.py).",
+                 _module_body(hyperparams).rstrip()]
+    return "\n".join(lines[:begin] + rendered + lines[end + 1:]) + "\n"

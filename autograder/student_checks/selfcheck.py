@@ -1,0 +1,1223 @@
+#!/usr/bin/env python3
+"""Self-check for the homework: run it in the folder that holds your files.
+
+    python check.py                    # checks every file it finds here
+    python check.py path/to/folder     # or in another folder
+    python check.py --only calculus,mlp
+
+It tries properties that every correct solution has -- shapes, stability at
+|x| = 1e4, gradients against finite differences, bprop_loop equal to bprop,
+probabilities that sum to 1, and so on -- and prints one line per check:
+a tick when it holds, a cross with what to fix when it does not.
+
+Passing every check here does NOT mean full marks: the autograder also
+compares your values with the instructor's on hidden inputs and trains your
+models on Fashion-MNIST. But a cross here is almost always a lost point there.
+
+Needs only numpy (torch for torch_models.py). It contains no solution.
+"""
+import os
+
+# One thread, as on the grader, so the timing estimates below mean something.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import importlib  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
+
+# BEGIN GRADER DEFINITIONS: `python -m autograder build --student` writes the values and the
+# hyper-parameter rules of autograder/config.py and autograder/hyperparams.py here.
+from autograder.config import (MLP_MAX_TEST_ERROR, TORCH_MIN_TEST_ACCURACY,  # noqa: E402
+                               TRAIN_CPU_SECONDS, TRAIN_SUBSET)
+from autograder.hyperparams import hyperparams_problems, torch_hyperparams_problems  # noqa: E402
+# END GRADER DEFINITIONS
+
+DEFAULT_TIME_LIMIT = 20  # seconds per check
+EXTREMES = np.array([-1e4, -800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0, 1e4])
+
+
+# --------------------------------------------------------------------------- machinery
+
+class Failed(Exception):
+    """A property does not hold; the message says what to fix."""
+
+
+class CheckTimeout(Exception):
+    pass
+
+
+CHECKS = []  # (module, function names, title, callable)
+
+
+def check(module, *names):
+    """Register a check of ``names`` in ``module``; its docstring's first line is its title."""
+    def register(function):
+        title = (function.__doc__ or function.__name__).strip().splitlines()[0]
+        CHECKS.append((module, names, title, function))
+        return function
+    return register
+
+
+def require(condition, message):
+    if not condition:
+        raise Failed(message)
+
+
+def fmt(value, width=160):
+    text = np.array2string(np.asarray(value), precision=6, threshold=12, max_line_width=100) \
+        if isinstance(value, (np.ndarray, list, tuple)) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width] + " ..."
+
+
+def as_array(value, what):
+    if value is None:
+        raise Failed(f"{what} returned None (is a `return` missing?)")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise Failed(f"{what} returned {type(value).__name__}, which is not an array of numbers ({err})")
+
+
+def expect_shape(value, shape, what):
+    array = as_array(value, what)
+    require(array.shape == tuple(shape),
+            f"{what} has shape {array.shape}, expected {tuple(shape)}")
+    return array
+
+
+def expect_close(got, want, what, rtol=1e-6, atol=1e-8, hint=""):
+    got = as_array(got, what)
+    want = np.asarray(want, dtype=float)
+    require(got.shape == want.shape, f"{what} has shape {got.shape}, expected {want.shape}")
+    require(np.all(np.isfinite(got)), f"{what} contains nan or inf: {fmt(got)}")
+    if not np.allclose(got, want, rtol=rtol, atol=atol):
+        error = np.abs(got - want)
+        where = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
+        at = f" at index {tuple(int(i) for i in where)}" if where else ""
+        message = (f"{what} is wrong:{at} got {float(got[where]):.10g}, expected {float(want[where]):.10g}"
+                   + (f"\n  got      {fmt(got)}\n  expected {fmt(want)}" if got.size > 1 else ""))
+        raise Failed(message + (f"\n  hint: {hint}" if hint else ""))
+    return got
+
+
+def expect_finite(value, what):
+    array = as_array(value, what)
+    require(np.all(np.isfinite(array)), f"{what} contains nan or inf: {fmt(array)}")
+    return array
+
+
+@contextlib.contextmanager
+def strict(what):
+    """Turn numpy's overflow / divide / invalid warnings into a failure that names ``what``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            try:
+                yield
+            except (FloatingPointError, RuntimeWarning) as err:
+                raise Failed(f"{what} is not stable: numpy reported '{err}'. Rewrite it so that "
+                             "no exp() of a large positive number and no log(0) happen "
+                             "(see the hint in its docstring).") from None
+
+
+def unchanged(before, after, what):
+    """Inputs must not be modified."""
+    for name in before:
+        a, b = before[name], after[name]
+        if isinstance(a, dict):
+            for key in a:
+                require(np.array_equal(a[key], b[key]), f"{what} modified its input {name}[{key!r}]: "
+                        "work on a copy (never assign into or use += on an argument)")
+        else:
+            require(np.array_equal(a, b), f"{what} modified its input {name}: work on a copy "
+                    "(never assign into or use += on an argument)")
+
+
+def copies(**arrays):
+    return {k: ({kk: np.array(vv, copy=True) for kk, vv in v.items()} if isinstance(v, dict)
+                else np.array(v, copy=True)) for k, v in arrays.items()}
+
+
+# Finite differences: this file's own, independent of your finite_difference.
+
+def fd_elementwise(f, x, eps=1e-6):
+    """Derivative of an elementwise function, by central differences."""
+    return (np.asarray(f(x + eps), dtype=float) - np.asarray(f(x - eps), dtype=float)) / (2 * eps)
+
+
+def fd_gradient(f, x, eps=1e-6):
+    """Gradient of the scalar f at the array x, by central differences."""
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(*x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[index] += eps
+        minus[index] -= eps
+        grad[index] = (float(f(plus)) - float(f(minus))) / (2 * eps)
+    return grad
+
+
+def fd_jacobian(f, x, eps=1e-6):
+    """J[j, k] = d f_j / d x_k for a vector function of a vector."""
+    x = np.array(x, dtype=float)
+    columns = []
+    for k in range(x.size):
+        plus, minus = x.copy(), x.copy()
+        plus[k] += eps
+        minus[k] -= eps
+        columns.append((np.asarray(f(plus), dtype=float) - np.asarray(f(minus), dtype=float)) / (2 * eps))
+    return np.stack(columns, axis=-1)
+
+
+def away_from_zero(rng, shape, scale=2.0):
+    x = rng.normal(0, scale, size=shape)
+    return np.where(np.abs(x) < 0.1, 0.1 * np.sign(x) + 0.1 * (x == 0), x)
+
+
+def blobs(rng, n_per_class, centers, spread=0.3):
+    centers = np.asarray(centers, dtype=float)
+    X = np.concatenate([c + spread * rng.normal(size=(n_per_class, centers.shape[1])) for c in centers])
+    y = np.repeat(np.arange(len(centers)), n_per_class)
+    return X, y
+
+
+def two_circles(rng, n=200, noise=0.08):
+    """Points on two concentric circles (radius 1: class 0, radius 0.5: class 1)."""
+    angle = rng.uniform(0, 2 * np.pi, size=n)
+    y = (np.arange(n) % 2).astype(np.int64)
+    radius = np.where(y == 0, 1.0, 0.5)
+    X = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    return X + noise * rng.normal(size=X.shape), y
+
+
+def small_params(rng, d=4, dh=5, m=3):
+    def weights(shape):
+        w = rng.uniform(-1, 1, size=shape)
+        return np.where(np.abs(w) < 0.05, 0.05, w)  # away from the kink of |w|
+    return {"W1": weights((dh, d)), "b1": rng.normal(0, 0.1, size=dh),
+            "W2": weights((m, dh)), "b2": rng.normal(0, 0.1, size=m)}
+
+
+# --------------------------------------------------------------------------- calculus.py
+
+@check("calculus", "sigmoid")
+def _(m):
+    """sigmoid: shape, values in [0, 1], sigmoid(0) = 0.5, sigmoid(-x) = 1 - sigmoid(x)"""
+    x = np.linspace(-6, 6, 13).reshape(13)
+    s = expect_shape(m.sigmoid(x), x.shape, "sigmoid(x)")
+    require(np.all((s > 0) & (s < 1)), f"sigmoid(x) must lie in (0, 1) for moderate x; got {fmt(s)}")
+    expect_close(m.sigmoid(np.array([0.0])), [0.5], "sigmoid(0)")
+    expect_close(s[::-1], 1 - s, "sigmoid(-x)", hint="sigmoid(-x) must equal 1 - sigmoid(x): "
+                 "is the sign inside exp() right?")
+    require(np.all(np.diff(s) > 0), "sigmoid must be increasing: check the sign inside exp()")
+    expect_shape(m.sigmoid(np.zeros((2, 3))), (2, 3), "sigmoid(x) for x of shape (2, 3)")
+
+
+@check("calculus", "sigmoid")
+def _(m):
+    """sigmoid: stable for |x| up to 1e4"""
+    with strict("sigmoid"):
+        s = expect_finite(m.sigmoid(EXTREMES), "sigmoid(x) at large |x|")
+    expect_close(s[[0, -1]], [0.0, 1.0], "sigmoid(-1e4), sigmoid(1e4)", atol=1e-12)
+
+
+@check("calculus", "sigmoid_prime", "sigmoid")
+def _(m):
+    """sigmoid_prime: matches a finite difference of your sigmoid; 0.25 at 0"""
+    x = np.linspace(-5, 5, 11)
+    expect_close(m.sigmoid_prime(x), fd_elementwise(m.sigmoid, x), "sigmoid_prime(x)", rtol=1e-5, atol=1e-7)
+    with strict("sigmoid_prime"):
+        expect_finite(m.sigmoid_prime(EXTREMES), "sigmoid_prime(x) at large |x|")
+
+
+@check("calculus", "tanh_prime")
+def _(m):
+    """tanh_prime: matches a finite difference of np.tanh"""
+    x = np.linspace(-3, 3, 13)
+    expect_close(m.tanh_prime(x), fd_elementwise(np.tanh, x), "tanh_prime(x)", rtol=1e-5, atol=1e-7)
+    with strict("tanh_prime"):
+        expect_finite(m.tanh_prime(EXTREMES), "tanh_prime(x) at large |x|")
+
+
+@check("calculus", "softplus")
+def _(m):
+    """softplus: positive, softplus(x) - softplus(-x) = x, stable (softplus(1e4) == 1e4)"""
+    x = np.linspace(-5, 5, 11)
+    s = expect_shape(m.softplus(x), x.shape, "softplus(x)")
+    require(np.all(s > 0), f"softplus(x) must be > 0; got {fmt(s)}")
+    expect_close(s - np.asarray(m.softplus(-x), dtype=float), x, "softplus(x) - softplus(-x)")
+    with strict("softplus"):
+        big = expect_finite(m.softplus(EXTREMES), "softplus(x) at large |x|")
+    expect_close(big[[0, -1]], [0.0, 1e4], "softplus(-1e4), softplus(1e4)", atol=1e-10,
+                 hint="for large x, ln(1 + e^x) = x + ln(1 + e^-x)")
+
+
+@check("calculus", "softplus_prime", "softplus")
+def _(m):
+    """softplus_prime: matches a finite difference of your softplus"""
+    x = np.linspace(-5, 5, 11)
+    expect_close(m.softplus_prime(x), fd_elementwise(m.softplus, x), "softplus_prime(x)", rtol=1e-5, atol=1e-7)
+    with strict("softplus_prime"):
+        expect_finite(m.softplus_prime(EXTREMES), "softplus_prime(x) at large |x|")
+
+
+@check("calculus", "sign")
+def _(m):
+    """sign: -1, 0 or +1 as float, 0 at 0"""
+    x = np.array([-3.0, -1e-9, 0.0, 2e-9, 5.0])
+    s = expect_close(m.sign(x), [-1, -1, 0, 1, 1], "sign(x)")
+    require(np.asarray(m.sign(x)).dtype.kind == "f", "sign must return floats (e.g. 1.0, not True)")
+    expect_shape(s, x.shape, "sign(x)")
+
+
+@check("calculus", "abs_prime")
+def _(m):
+    """abs_prime: matches a finite difference of |x| away from 0; 0 at 0"""
+    x = away_from_zero(np.random.default_rng(1), (9,))
+    expect_close(m.abs_prime(x), fd_elementwise(np.abs, x), "abs_prime(x)", rtol=1e-5, atol=1e-7)
+    expect_close(m.abs_prime(np.zeros(3)), np.zeros(3), "abs_prime(0)")
+
+
+@check("calculus", "relu")
+def _(m):
+    """relu: relu(x) >= 0 and relu(x) - relu(-x) = x"""
+    x = np.linspace(-3, 3, 13)
+    r = expect_shape(m.relu(x), x.shape, "relu(x)")
+    require(np.all(r >= 0), f"relu(x) must be >= 0; got {fmt(r)}")
+    expect_close(r - np.asarray(m.relu(-x), dtype=float), x, "relu(x) - relu(-x)")
+
+
+@check("calculus", "relu_prime")
+def _(m):
+    """relu_prime: matches a finite difference of relu away from 0; 0 at 0"""
+    x = away_from_zero(np.random.default_rng(2), (9,))
+    expect_close(m.relu_prime(x), fd_elementwise(lambda t: np.maximum(t, 0), x), "relu_prime(x)",
+                 rtol=1e-5, atol=1e-7)
+    expect_close(m.relu_prime(np.zeros(2)), np.zeros(2), "relu_prime(0)", hint="the derivative at 0 is 0 here")
+
+
+@check("calculus", "l2_squared_grad")
+def _(m):
+    """l2_squared_grad: matches finite differences of ||x||^2"""
+    x = np.random.default_rng(3).normal(size=(3, 2))
+    expect_close(m.l2_squared_grad(x), fd_gradient(lambda t: np.sum(t ** 2), x), "l2_squared_grad(x)",
+                 rtol=1e-5, atol=1e-7)
+
+
+@check("calculus", "l1_grad")
+def _(m):
+    """l1_grad: matches finite differences of ||x||_1 away from 0"""
+    x = away_from_zero(np.random.default_rng(4), (3, 2))
+    expect_close(m.l1_grad(x), fd_gradient(lambda t: np.sum(np.abs(t)), x), "l1_grad(x)", rtol=1e-5, atol=1e-7)
+
+
+@check("calculus", "onehot")
+def _(m):
+    """onehot: shape (n, m), one 1 per row, at column y"""
+    y = np.array([2, 0, 1, 2])
+    h = expect_shape(m.onehot(y, 4), (4, 4), "onehot(y, 4) with 4 labels")
+    require(set(np.unique(h)) <= {0.0, 1.0}, f"onehot must hold only 0 and 1; got {fmt(h)}")
+    expect_close(h.sum(axis=1), np.ones(4), "row sums of onehot(y, 4)")
+    require(np.array_equal(h.argmax(axis=1), y), f"the 1 of row i must be in column y[i]; got {fmt(h)}")
+
+
+@check("calculus", "softmax")
+def _(m):
+    """softmax: positive, rows sum to 1, invariant to adding a constant, any shape"""
+    z = np.random.default_rng(5).normal(0, 2, size=(4, 5))
+    before = copies(z=z)
+    s = expect_shape(m.softmax(z), z.shape, "softmax(z)")
+    unchanged(before, {"z": z}, "softmax")
+    require(np.all(s > 0), f"softmax(z) must be positive; got {fmt(s)}")
+    expect_close(s.sum(axis=1), np.ones(4), "row sums of softmax(z)",
+                 hint="normalise over the last axis (axis=-1, keepdims=True), not over everything")
+    expect_close(m.softmax(z + 100.0), s, "softmax(z + 100)")
+    s3 = expect_shape(m.softmax(np.stack([z, 2 * z])), (2, 4, 5), "softmax of a (2, 4, 5) array")
+    expect_close(s3.sum(axis=-1), np.ones((2, 4)), "sums over the last axis of softmax(z) for z (2, 4, 5)")
+    s1 = expect_shape(m.softmax(z[0]), (5,), "softmax of a vector (5,)")
+    expect_close(s1, s[0], "softmax(z[0]) vs row 0 of softmax(z)")
+
+
+@check("calculus", "softmax")
+def _(m):
+    """softmax: stable for entries up to 1e4"""
+    z = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [800.0, 799.0, 0.0]])
+    with strict("softmax"):
+        s = expect_finite(m.softmax(z), "softmax(z) with entries of size 1e4")
+    expect_close(s[:2], [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]], "softmax(z) with entries of size 1e4",
+                 atol=1e-12, hint="subtract the row maximum before exp()")
+
+
+@check("calculus", "log_softmax", "softmax")
+def _(m):
+    """log_softmax: exp(log_softmax) = softmax, and stable (finite at 1e4)"""
+    z = np.random.default_rng(6).normal(0, 2, size=(3, 4))
+    ls = expect_shape(m.log_softmax(z), z.shape, "log_softmax(z)")
+    expect_close(np.exp(ls), m.softmax(z), "exp(log_softmax(z))")
+    zz = np.array([[1e4, 0.0, -1e4], [0.0, 0.0, 0.0]])
+    with strict("log_softmax"):
+        big = expect_finite(m.log_softmax(zz), "log_softmax(z) with entries of size 1e4")
+    expect_close(big[0], [0.0, -1e4, -2e4], "log_softmax([1e4, 0, -1e4])", rtol=1e-9,
+                 hint="log(softmax(z)) gives log(0) = -inf: use z - max - log(sum(exp(z - max)))")
+
+
+@check("calculus", "softmax_jacobian", "softmax")
+def _(m):
+    """softmax_jacobian: matches finite differences of your softmax, for (K,) and (n, K)"""
+    rng = np.random.default_rng(7)
+    z = rng.normal(size=4)
+    expect_close(m.softmax_jacobian(z), fd_jacobian(m.softmax, z), "softmax_jacobian(z) for z of shape (4,)",
+                 rtol=1e-5, atol=1e-7, hint="J[j, k] = s_j (delta_jk - s_k)")
+    Z = rng.normal(size=(3, 4))
+    J = expect_shape(m.softmax_jacobian(Z), (3, 4, 4), "softmax_jacobian(z) for z of shape (3, 4)")
+    for i in range(3):
+        expect_close(J[i], fd_jacobian(m.softmax, Z[i]), f"softmax_jacobian(z)[{i}]", rtol=1e-5, atol=1e-7)
+
+
+@check("calculus", "binary_logistic_loss")
+def _(m):
+    """binary_logistic_loss: >= 0, ln 2 at z = 0, and stable at |z| = 1e4"""
+    z = np.linspace(-4, 4, 9)
+    for label in (0, 1):
+        y = np.full(z.shape, label)
+        loss = expect_shape(m.binary_logistic_loss(z, y), z.shape, f"binary_logistic_loss(z, y={label})")
+        require(np.all(loss >= 0), f"binary_logistic_loss must be >= 0; got {fmt(loss)}")
+    expect_close(m.binary_logistic_loss(np.zeros(2), np.array([0, 1])), [np.log(2)] * 2,
+                 "binary_logistic_loss(0, y)")
+    high = np.asarray(m.binary_logistic_loss(np.array([5.0]), np.array([1])), dtype=float)
+    low = np.asarray(m.binary_logistic_loss(np.array([5.0]), np.array([0])), dtype=float)
+    require(high.item() < low.item(), "with z = 5 the loss must be smaller for y = 1 than for y = 0: "
+            "check which of y and 1 - y goes with ln sigma(z)")
+    z = np.array([-1e4, 1e4, -1e4, 1e4])
+    y = np.array([1, 0, 0, 1])
+    with strict("binary_logistic_loss"):
+        big = expect_finite(m.binary_logistic_loss(z, y), "binary_logistic_loss at |z| = 1e4")
+    expect_close(big, [1e4, 1e4, 0, 0], "binary_logistic_loss(z, y) at |z| = 1e4", atol=1e-10,
+                 hint="write it with softplus: -ln sigma(z) = softplus(-z)")
+
+
+@check("calculus", "binary_logistic_loss_grad", "binary_logistic_loss")
+def _(m):
+    """binary_logistic_loss_grad: matches finite differences of your loss"""
+    z = np.linspace(-3, 3, 7)
+    for label in (0, 1):
+        y = np.full(z.shape, label)
+        expect_close(m.binary_logistic_loss_grad(z, y), fd_elementwise(lambda t: m.binary_logistic_loss(t, y), z),
+                     f"binary_logistic_loss_grad(z, y={label})", rtol=1e-5, atol=1e-7)
+
+
+@check("calculus", "binary_logistic_loss_hess", "binary_logistic_loss_grad")
+def _(m):
+    """binary_logistic_loss_hess: matches finite differences of your gradient"""
+    z = np.linspace(-3, 3, 7)
+    y = np.ones_like(z)
+    expect_close(m.binary_logistic_loss_hess(z), fd_elementwise(lambda t: m.binary_logistic_loss_grad(t, y), z),
+                 "binary_logistic_loss_hess(z)", rtol=1e-5, atol=1e-7)
+
+
+@check("calculus", "cross_entropy", "log_softmax")
+def _(m):
+    """cross_entropy: shape (n,), >= 0, equals -log_softmax(z)[i, y_i], stable at 1e4"""
+    rng = np.random.default_rng(8)
+    z, y = rng.normal(size=(5, 3)), np.array([0, 2, 1, 1, 0])
+    ce = expect_shape(m.cross_entropy(z, y), (5,), "cross_entropy(z, y) for z (5, 3)")
+    require(np.all(ce >= 0), f"cross_entropy must be >= 0; got {fmt(ce)}")
+    expect_close(ce, -np.asarray(m.log_softmax(z), dtype=float)[np.arange(5), y], "cross_entropy(z, y)",
+                 hint="per example -log softmax(z)[i, y_i]; not averaged, not summed")
+    zz = np.array([[1e4, 0.0, -1e4], [1e4, 0.0, -1e4]])
+    with strict("cross_entropy"):
+        big = expect_finite(m.cross_entropy(zz, np.array([0, 2])), "cross_entropy with logits of size 1e4")
+    expect_close(big, [0.0, 2e4], "cross_entropy([[1e4, 0, -1e4]] * 2, [0, 2])", rtol=1e-9)
+
+
+@check("calculus", "cross_entropy_grad", "cross_entropy")
+def _(m):
+    """cross_entropy_grad: matches finite differences of your cross_entropy, rows sum to 0"""
+    rng = np.random.default_rng(9)
+    z, y = rng.normal(size=(3, 4)), np.array([3, 0, 1])
+    g = expect_shape(m.cross_entropy_grad(z, y), (3, 4), "cross_entropy_grad(z, y)")
+    for i in range(3):
+        numeric = fd_gradient(lambda t: np.asarray(m.cross_entropy(t[None, :], y[i:i + 1])).sum(), z[i])
+        expect_close(g[i], numeric, f"cross_entropy_grad(z, y)[{i}]", rtol=1e-5, atol=1e-7,
+                     hint="per example softmax(z) - onehot(y), not divided by n")
+    expect_close(g.sum(axis=1), np.zeros(3), "row sums of cross_entropy_grad", atol=1e-9)
+
+
+@check("calculus", "cross_entropy_hessian", "softmax_jacobian")
+def _(m):
+    """cross_entropy_hessian: matches finite differences of your cross_entropy_grad"""
+    rng = np.random.default_rng(10)
+    z = rng.normal(size=(2, 3))
+    H = expect_shape(m.cross_entropy_hessian(z), (2, 3, 3), "cross_entropy_hessian(z) for z (2, 3)")
+    for i in range(2):
+        numeric = fd_jacobian(lambda t: np.asarray(m.cross_entropy_grad(t[None, :], np.array([0])))[0], z[i])
+        expect_close(H[i], numeric, f"cross_entropy_hessian(z)[{i}]", rtol=1e-5, atol=1e-7)
+    expect_shape(m.cross_entropy_hessian(z[0]), (3, 3), "cross_entropy_hessian(z) for z (3,)")
+
+
+# --------------------------------------------------------------------------- linear_models.py
+
+def regression_data(seed=11, n=20, d=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = X @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
+    return X, y
+
+
+@check("linear_models", "mse_cost", "mse_grad")
+def _(m):
+    """mse_cost / mse_grad: a float >= 0, and the gradient matches finite differences"""
+    X, y = regression_data()
+    w = np.random.default_rng(12).normal(size=3)
+    cost = float(np.asarray(m.mse_cost(X, y, w)))
+    require(np.ndim(m.mse_cost(X, y, w)) == 0, "mse_cost must return a single number")
+    require(cost >= 0, f"mse_cost must be >= 0; got {cost}")
+    before = copies(X=X, y=y, w=w)
+    g = m.mse_grad(X, y, w)
+    unchanged(before, {"X": X, "y": y, "w": w}, "mse_grad")
+    expect_close(g, fd_gradient(lambda t: m.mse_cost(X, y, t), w), "mse_grad(X, y, w)", rtol=1e-5, atol=1e-7,
+                 hint="the gradient of (1/(2n)) ||Xw - y||^2 is (1/n) X^T (Xw - y)")
+
+
+@check("linear_models", "normal_equations")
+def _(m):
+    """normal_equations: (X^T X + l2 I) w = X^T y, for l2 = 0 and l2 = 0.5"""
+    X, y = regression_data()
+    for l2 in (0.0, 0.5):
+        w = expect_shape(m.normal_equations(X, y, l2=l2), (3,), f"normal_equations(X, y, l2={l2})")
+        expect_close((X.T @ X + l2 * np.eye(3)) @ w, X.T @ y, f"(X^T X + l2 I) w for l2={l2}", rtol=1e-6, atol=1e-8)
+    expect_shape(m.normal_equations(X, y), (3,), "normal_equations(X, y) (l2 defaults to 0)")
+
+
+@check("linear_models", "max_learning_rate", "mse_grad")
+def _(m):
+    """max_learning_rate: gradient descent converges just below it and diverges just above"""
+    X, y = regression_data(13, n=30, d=3)
+    lr_max = float(np.asarray(m.max_learning_rate(X)))
+    require(np.isfinite(lr_max) and lr_max > 0, f"max_learning_rate must be a positive number; got {lr_max}")
+
+    def grad_norm_after(lr, steps=600):
+        w = np.zeros(3)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(steps):
+                w = w - lr * np.asarray(m.mse_grad(X, y, w), dtype=float)
+            return np.linalg.norm(np.asarray(m.mse_grad(X, y, w), dtype=float))
+    start = np.linalg.norm(np.asarray(m.mse_grad(X, y, np.zeros(3)), dtype=float))
+    below, above = grad_norm_after(0.95 * lr_max), grad_norm_after(1.05 * lr_max)
+    require(below < 1e-3 * start, f"gradient descent with lr = 0.95 * max_learning_rate(X) = {0.95 * lr_max:.4g} "
+            f"does not converge (gradient norm {start:.3g} -> {below:.3g}): your value is too large "
+            "(this check uses your mse_grad)")
+    require(not above < start, f"gradient descent with lr = 1.05 * max_learning_rate(X) = {1.05 * lr_max:.4g} "
+            "still converges: your value is too small (2 / largest eigenvalue of X^T X / n)")
+
+
+@check("linear_models", "linear_regression_gd", "mse_cost", "mse_grad")
+def _(m):
+    """linear_regression_gd: n_steps + 1 costs, first step is w0 - lr * grad, costs decrease"""
+    X, y = regression_data()
+    w0 = np.array([0.5, -0.5, 1.0])
+    before = copies(w0=w0)
+    w, costs = m.linear_regression_gd(X, y, 0.05, 30, w0=w0)
+    unchanged(before, {"w0": w0}, "linear_regression_gd")
+    w = expect_shape(w, (3,), "w returned by linear_regression_gd")
+    costs = expect_shape(costs, (31,), "costs of linear_regression_gd(..., n_steps=30)")
+    expect_close(costs[0], m.mse_cost(X, y, w0), "costs[0] (the cost at w0)")
+    expect_close(costs[-1], m.mse_cost(X, y, w), "costs[-1] (the cost at the returned w)")
+    require(np.all(np.diff(costs) <= 1e-12), f"costs must decrease with a small lr; got {fmt(costs)}")
+    w1, _ = m.linear_regression_gd(X, y, 0.05, 1, w0=w0)
+    expect_close(w1, w0 - 0.05 * np.asarray(m.mse_grad(X, y, w0), dtype=float), "w after one step")
+    w_zero, costs_zero = m.linear_regression_gd(X, y, 0.05, 0)
+    expect_close(w_zero, np.zeros(3), "w after 0 steps with w0=None (zeros)")
+
+
+@check("linear_models", "logreg_predict_proba", "logreg_cost", "logreg_grad")
+def _(m):
+    """logistic regression: probabilities in [0, 1], gradient matches finite differences"""
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(12, 3))
+    y = (rng.random(12) < 0.5).astype(int)
+    w, b = rng.normal(size=3), 0.3
+    p = expect_shape(m.logreg_predict_proba(X, w, b), (12,), "logreg_predict_proba(X, w, b)")
+    require(np.all((p >= 0) & (p <= 1)), f"probabilities must be in [0, 1]; got {fmt(p)}")
+    cost = float(np.asarray(m.logreg_cost(X, y, w, b)))
+    require(cost > 0, f"logreg_cost must be > 0 here; got {cost}")
+    dw, db = m.logreg_grad(X, y, w, b)
+    expect_close(dw, fd_gradient(lambda t: m.logreg_cost(X, y, t, b), w), "dw of logreg_grad", rtol=1e-5, atol=1e-7,
+                 hint="mean over examples: (1/n) X^T (sigma(Xw + b) - y)")
+    expect_close(np.asarray(db, dtype=float).reshape(()), fd_gradient(lambda t: m.logreg_cost(X, y, w, t[0]),
+                 np.array([b]))[0], "db of logreg_grad", rtol=1e-5, atol=1e-7)
+    with strict("logreg_cost"):
+        expect_finite(m.logreg_cost(X * 1e4, y, w, b), "logreg_cost with |Xw| near 1e4")
+
+
+@check("linear_models", "accuracy")
+def _(m):
+    """accuracy: fraction of equal entries"""
+    expect_close(m.accuracy(np.array([0, 1, 2, 3]), np.array([0, 1, 0, 0])), 0.5, "accuracy([0,1,2,3], [0,1,0,0])")
+    expect_close(m.accuracy(np.array([1, 1]), np.array([1, 1])), 1.0, "accuracy(y, y)")
+
+
+@check("linear_models", "linear_trsf", "softmax_regression_predict")
+def _(m):
+    """softmax regression: linear_trsf has shape (n, m), predict is its argmax"""
+    rng = np.random.default_rng(15)
+    X, W, b = rng.normal(size=(6, 4)), rng.normal(size=(3, 4)), rng.normal(size=3)
+    z = expect_shape(m.linear_trsf(X, W, b), (6, 3), "linear_trsf(X, W, b) for X (6, 4), W (3, 4)")
+    expect_close(m.linear_trsf(np.zeros((2, 4)), W, b), np.tile(b, (2, 1)), "linear_trsf(0, W, b) (must be b)")
+    expect_close(np.asarray(m.linear_trsf(X, W, b), dtype=float) - np.asarray(m.linear_trsf(X, W, 0 * b), dtype=float),
+                 np.tile(b, (6, 1)), "linear_trsf(X, W, b) - linear_trsf(X, W, 0)")
+    pred = expect_shape(m.softmax_regression_predict(X, W, b), (6,), "softmax_regression_predict(X, W, b)")
+    require(np.array_equal(pred, z.argmax(axis=1)), f"softmax_regression_predict must be the argmax over classes "
+            f"of linear_trsf; got {fmt(pred)}, argmax of your linear_trsf is {fmt(z.argmax(axis=1))}")
+
+
+@check("linear_models", "cost_ce", "softmax_regression_grad")
+def _(m):
+    """softmax regression: cost_ce is ln(m) at zero weights, gradient matches finite differences"""
+    rng = np.random.default_rng(16)
+    X, y = rng.normal(size=(7, 3)), np.array([0, 1, 2, 3, 0, 1, 2])
+    W, b = rng.normal(size=(4, 3)), rng.normal(size=4)
+    expect_close(m.cost_ce(X, y, np.zeros((4, 3)), np.zeros(4)), np.log(4), "cost_ce at W = 0, b = 0 (ln 4)",
+                 hint="the mean, not the sum, over examples")
+    dW, db = m.softmax_regression_grad(X, y, W, b)
+    expect_close(dW, fd_gradient(lambda t: m.cost_ce(X, y, t, b), W), "dW of softmax_regression_grad",
+                 rtol=1e-5, atol=1e-7)
+    expect_close(db, fd_gradient(lambda t: m.cost_ce(X, y, W, t), b), "db of softmax_regression_grad",
+                 rtol=1e-5, atol=1e-7)
+
+
+@check("linear_models", "train_softmax_regression", "cost_ce")
+def _(m):
+    """train_softmax_regression: shapes, one cost per epoch, costs decrease, same rng seed = same result"""
+    X, y = blobs(np.random.default_rng(17), 20, [[0, 2], [2, 0], [-2, -2]])
+    W, b, costs = m.train_softmax_regression(X, y, 3, 0.1, 8, 10, np.random.default_rng(0))
+    W = expect_shape(W, (3, 2), "W of train_softmax_regression")
+    b = expect_shape(b, (3,), "b of train_softmax_regression")
+    costs = expect_shape(costs, (8,), "costs of train_softmax_regression (one per epoch, 8 epochs)")
+    expect_close(costs[-1], m.cost_ce(X, y, W, b), "costs[-1] (cost_ce on all of X after the last epoch)")
+    require(costs[-1] < costs[0] < np.log(3), f"costs must decrease (from below ln 3); got {fmt(costs)}")
+    W2, b2, _ = m.train_softmax_regression(X, y, 3, 0.1, 8, 10, np.random.default_rng(0))
+    expect_close(W2, W, "W of a second run with the same rng seed",
+                 hint="use only the rng argument for randomness")
+
+
+@check("linear_models", "perceptron_update")
+def _(m):
+    """perceptron_update: unchanged when right, rows y and y_hat move when wrong, input not modified"""
+    x = np.array([1.0, 2.0, -1.0])
+    W = np.zeros((3, 3))
+    before = copies(W=W)
+    new = expect_shape(m.perceptron_update(W, x, 2), (3, 3), "perceptron_update(W, x, y)")
+    unchanged(before, {"W": W}, "perceptron_update")
+    expect_close(new, np.array([-x, 0 * x, x]), "perceptron_update(zeros, x, 2)",
+                 hint="with all scores tied the prediction is class 0 (first index): row 2 += x, row 0 -= x")
+    expect_close(m.perceptron_update(new, x, 2), new, "perceptron_update when the prediction is right",
+                 hint="no update when argmax(W x) == y")
+
+
+@check("linear_models", "train_perceptron", "perceptron_update")
+def _(m):
+    """train_perceptron: one epoch = updates in order from zeros; separable data gets fully learned"""
+    X, y = blobs(np.random.default_rng(18), 10, [[0, 3, 1], [3, 0, 1], [-3, -3, 1]], spread=0.5)
+    before = copies(X=X)
+    W = np.zeros((3, 3))
+    for xi, yi in zip(X, y):
+        W = np.asarray(m.perceptron_update(W, xi, int(yi)), dtype=float)
+    expect_close(m.train_perceptron(X, y, 3, 1), W, "train_perceptron(X, y, 3, epochs=1)")
+    unchanged(before, {"X": X}, "train_perceptron")
+    W = expect_shape(m.train_perceptron(X, y, 3, 20), (3, 3), "train_perceptron(X, y, 3, 20)")
+    require(np.mean((X @ W.T).argmax(axis=1) == y) == 1.0, "after 20 epochs on separable data every example "
+            "should be classified right")
+
+
+# --------------------------------------------------------------------------- mlp.py
+
+@check("mlp", "init_params")
+def _(m):
+    """init_params: shapes, zero biases, weights uniform within 1/sqrt(fan-in), drawn from rng"""
+    d, dh, k = 50, 30, 10
+    p = m.init_params(d, dh, k, np.random.default_rng(0))
+    require(isinstance(p, dict) and {"W1", "b1", "W2", "b2"} <= set(p),
+            f"init_params must return a dict with keys W1, b1, W2, b2; got {type(p).__name__} "
+            f"{sorted(p) if isinstance(p, dict) else ''}")
+    for key, shape in [("W1", (dh, d)), ("b1", (dh,)), ("W2", (k, dh)), ("b2", (k,))]:
+        expect_shape(p[key], shape, f"params[{key!r}] for d={d}, dh={dh}, m={k}")
+    expect_close(p["b1"], np.zeros(dh), "b1")
+    expect_close(p["b2"], np.zeros(k), "b2")
+    for key, fan_in in [("W1", d), ("W2", dh)]:
+        bound, top = 1 / np.sqrt(fan_in), np.abs(p[key]).max()
+        require(0.9 * bound <= top <= bound, f"{key} should be uniform in [-1/sqrt({fan_in}), 1/sqrt({fan_in})] "
+                f"= +-{bound:.4f}, but its largest |entry| is {top:.4f} (fan-in of {key} is {fan_in})")
+        require(np.abs(np.mean(p[key])) < 0.2 * bound, f"{key} should be centred on 0 (uniform in [-a, a])")
+    again = m.init_params(d, dh, k, np.random.default_rng(0))
+    other = m.init_params(d, dh, k, np.random.default_rng(1))
+    require(np.array_equal(again["W1"], p["W1"]) and not np.array_equal(other["W1"], p["W1"]),
+            "draw the weights from the rng argument (same seed: same weights, other seed: others)")
+
+
+@check("mlp", "fprop")
+def _(m):
+    """fprop: keys ha, hs, oa, os with the right shapes; hs = relu(ha); rows of os sum to 1"""
+    rng = np.random.default_rng(20)
+    params, X = small_params(rng), rng.normal(size=(6, 4))
+    before = copies(params=params, X=X)
+    f = m.fprop(params, X)
+    unchanged(before, {"params": params, "X": X}, "fprop")
+    require(isinstance(f, dict) and {"ha", "hs", "oa", "os"} <= set(f),
+            f"fprop must return a dict with keys ha, hs, oa, os; got {sorted(f) if isinstance(f, dict) else f}")
+    for key, shape in [("ha", (6, 5)), ("hs", (6, 5)), ("oa", (6, 3)), ("os", (6, 3))]:
+        expect_shape(f[key], shape, f"fprop(...)[{key!r}] for X (6, 4), dh=5, m=3")
+    expect_close(f["hs"], np.maximum(np.asarray(f["ha"], dtype=float), 0), "hs (must be relu(ha))")
+    expect_close(np.asarray(f["os"], dtype=float).sum(axis=1), np.ones(6), "row sums of os")
+    oa = np.asarray(f["oa"], dtype=float)
+    e = np.exp(oa - oa.max(axis=1, keepdims=True))
+    expect_close(f["os"], e / e.sum(axis=1, keepdims=True), "os (must be the row softmax of oa)")
+
+
+@check("mlp", "loss")
+def _(m):
+    """loss: ln(m) with zero weights; the penalty adds l11|W1|_1 + l12|W1|^2 + l21|W2|_1 + l22|W2|^2"""
+    rng = np.random.default_rng(21)
+    params, X, y = small_params(rng), rng.normal(size=(6, 4)), np.array([0, 1, 2, 0, 1, 2])
+    zero = {k: np.zeros_like(v) for k, v in params.items()}
+    expect_close(m.loss(zero, X, y), np.log(3), "loss with all parameters 0 (ln 3)",
+                 hint="the mean, not the sum, over examples")
+    base = float(np.asarray(m.loss(params, X, y)))
+    W1, W2 = params["W1"], params["W2"]
+    for reg, penalty in [((0.1, 0, 0, 0), 0.1 * np.abs(W1).sum()), ((0, 0.1, 0, 0), 0.1 * (W1 ** 2).sum()),
+                         ((0, 0, 0.1, 0), 0.1 * np.abs(W2).sum()), ((0, 0, 0, 0.1), 0.1 * (W2 ** 2).sum())]:
+        expect_close(float(np.asarray(m.loss(params, X, y, reg))) - base, penalty,
+                     f"loss(..., reg={reg}) - loss(...) (the penalty)",
+                     hint="reg = (l11, l12, l21, l22); biases are not penalised; ||W||_2^2 has no 1/2")
+
+
+def mlp_problem(seed=22):
+    rng = np.random.default_rng(seed)
+    return small_params(rng), rng.normal(size=(6, 4)), np.array([0, 1, 2, 0, 2, 2])
+
+
+def check_grads(m, function, reg):
+    params, X, y = mlp_problem()
+    before = copies(params=params, X=X)
+    g = getattr(m, function)(params, X, y, reg)
+    unchanged(before, {"params": params, "X": X}, function)
+    require(isinstance(g, dict) and {"W1", "b1", "W2", "b2", "X"} <= set(g),
+            f"{function} must return a dict with keys W1, b1, W2, b2, X; got "
+            f"{sorted(g) if isinstance(g, dict) else type(g).__name__}")
+    for key in ("W1", "b1", "W2", "b2"):
+        expect_shape(g[key], params[key].shape, f"{function}(...)[{key!r}]")
+
+        def f(value, key=key):
+            changed = dict(params)
+            changed[key] = value
+            return m.loss(changed, X, y, reg)
+        hint = ("biases are not penalised" if key.startswith("b") and any(reg) else
+                "if the check without penalty passes, look at the penalty's gradient: "
+                "l11 sign(W1) + 2 l12 W1 (same for W2)" if any(reg) else
+                "mean over the batch: divide by n once; dW = delta^T input, not its transpose")
+        expect_close(g[key], fd_gradient(f, params[key]), f"{function}(params, X, y, reg={reg})[{key!r}]",
+                     rtol=1e-4, atol=1e-7, hint=hint)
+    expect_close(g["X"], fd_gradient(lambda t: m.loss(params, t, y, reg), X), f"{function}(...)['X']",
+                 rtol=1e-4, atol=1e-7)
+
+
+@check("mlp", "bprop", "loss")
+def _(m):
+    """bprop: gradients match finite differences of your loss (no penalty)"""
+    check_grads(m, "bprop", (0, 0, 0, 0))
+
+
+@check("mlp", "bprop", "loss")
+def _(m):
+    """bprop: gradients match finite differences of your loss (with the elastic-net penalty)"""
+    check_grads(m, "bprop", (0.01, 0.02, 0.03, 0.04))
+
+
+@check("mlp", "bprop_loop", "loss")
+def _(m):
+    """bprop_loop: gradients match finite differences of your loss (with and without penalty)"""
+    for reg in ((0, 0, 0, 0), (0.01, 0.02, 0.03, 0.04)):
+        check_grads(m, "bprop_loop", reg)
+
+
+@check("mlp", "bprop_loop", "bprop")
+def _(m):
+    """bprop_loop: equals bprop (with and without penalty)"""
+    params, X, y = mlp_problem(23)
+    for reg in ((0, 0, 0, 0), (0.01, 0.02, 0.03, 0.04)):
+        loop, matrix = m.bprop_loop(params, X, y, reg), m.bprop(params, X, y, reg)
+        for key in ("W1", "b1", "W2", "b2", "X"):
+            require(isinstance(loop, dict) and key in loop, f"bprop_loop must return a dict with key {key!r}")
+            require(isinstance(matrix, dict) and key in matrix, f"bprop must return a dict with key {key!r}")
+            expect_close(loop[key], matrix[key], f"bprop_loop(..., reg={reg})[{key!r}] vs bprop(...)[{key!r}]",
+                         rtol=1e-6, atol=1e-9, hint="the two must agree; the finite-difference checks above "
+                         "tell which one is wrong")
+
+
+@check("mlp", "finite_difference")
+def _(m):
+    """finite_difference: the gradient of a known function, and params left exactly as they were"""
+    # Tiny entries such as 1e-7 do not survive (x - eps) + eps in floating point.
+    params = {"a": np.array([[0.1, 1e-7], [-0.7, 1.23456e-6]]), "b": np.array([1 / 7, -0.3, 0.9])}
+    before = copies(params=params)
+
+    def f(p):
+        return float(np.sum(p["a"] ** 2) + 3 * np.sum(p["b"]) + np.prod(p["b"]))
+    g = m.finite_difference(f, params)
+    require(isinstance(g, dict) and set(g) == {"a", "b"},
+            f"finite_difference must return a dict with the keys of params; got {g if not isinstance(g, dict) else sorted(g)}")
+    for key in params:
+        changed = np.argwhere(params[key] != before["params"][key])
+        if len(changed):
+            index = tuple(int(i) for i in changed[0])
+            raise Failed(f"finite_difference left params[{key!r}]{list(index)} = {float(params[key][index])!r} instead of "
+                         f"{float(before['params'][key][index])!r}. Save each entry before perturbing it and put the saved "
+                         "value back ((x - eps) + eps is not always x in floating point)")
+    b = params["b"]
+    expect_close(g["a"], 2 * params["a"], "finite_difference(f, params)['a'] for f = sum(a^2) + ...",
+                 rtol=1e-5, atol=1e-7)
+    expect_close(g["b"], 3 + np.prod(b) / b, "finite_difference(f, params)['b']", rtol=1e-5, atol=1e-7)
+
+
+@check("mlp", "predict", "fprop")
+def _(m):
+    """predict: shape (n,), the argmax of your fprop's os"""
+    rng = np.random.default_rng(24)
+    params, X = small_params(rng), rng.normal(size=(8, 4))
+    pred = expect_shape(m.predict(params, X), (8,), "predict(params, X) for X (8, 4)")
+    want = np.asarray(m.fprop(params, X)["os"], dtype=float).argmax(axis=1)
+    require(np.array_equal(pred, want), f"predict must be the argmax of os; got {fmt(pred)}, expected {fmt(want)}")
+
+
+@check("mlp", "train_mlp", "loss", "predict")
+def _(m):
+    """train_mlp: history per epoch, train_loss decreases and equals your loss, on two circles"""
+    X, y = two_circles(np.random.default_rng(25), 200)
+    Xv, yv = two_circles(np.random.default_rng(26), 60)
+    params, history = m.train_mlp(X, y, dh=16, lr=0.2, epochs=15, batch_size=10, reg=(0, 0, 0, 1e-4),
+                                  rng=np.random.default_rng(0), X_valid=Xv, y_valid=yv)
+    for key, shape in [("W1", (16, 2)), ("b1", (16,)), ("W2", (2, 16)), ("b2", (2,))]:
+        expect_shape(params[key], shape, f"params[{key!r}] returned by train_mlp (d=2, dh=16, 2 classes)")
+    require(isinstance(history, dict), f"history must be a dict; got {type(history).__name__}")
+    for key in ("train_loss", "train_error", "valid_loss", "valid_error"):
+        require(key in history, f"history has no {key!r} (keys: {sorted(history)})")
+        expect_shape(history[key], (15,), f"history[{key!r}] (one entry per epoch, 15 epochs)")
+    losses = np.asarray(history["train_loss"], dtype=float)
+    expect_close(losses[-1], m.loss(params, X, y, (0, 0, 0, 1e-4)),
+                 "history['train_loss'][-1] vs your loss on the whole training set (penalty included)", rtol=1e-5)
+    expect_close(history["train_error"][-1], np.mean(np.asarray(m.predict(params, X)) != y),
+                 "history['train_error'][-1] vs the fraction your predict gets wrong")
+    require(losses[-1] < losses[0], f"train_loss should decrease on this easy problem; got {fmt(losses)}")
+    require(history["train_error"][-1] < 0.2, f"after 15 epochs on two circles the training error should be "
+            f"below 20%; got {history['train_error'][-1]}")
+    _, plain = m.train_mlp(X, y, dh=8, lr=0.1, epochs=2, batch_size=32)
+    require("valid_loss" not in plain or not len(plain["valid_loss"]),
+            "without validation data, history should not report valid_loss")
+
+
+@check("mlp", "HYPERPARAMS", "train_mlp")
+def _(m):
+    """HYPERPARAMS: complete, and an estimate of your Fashion-MNIST training time"""
+    hp = getattr(m, "HYPERPARAMS", None)
+    problems = hyperparams_problems(hp, TRAIN_SUBSET)
+    require(not problems, "\n".join(problems))
+    rng = np.random.default_rng(0)
+    n = 2000
+    X = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=n)
+    options = dict(hp, epochs=1)
+    started = time.process_time()
+    m.train_mlp(X, y, rng=np.random.default_rng(0), **options)
+    seconds = (time.process_time() - started) * TRAIN_SUBSET / n * int(hp["epochs"])
+    budget = TRAIN_CPU_SECONDS["numpy_mlp"]
+    require(seconds < 0.8 * budget, f"training with HYPERPARAMS on {TRAIN_SUBSET:,} images would take about "
+            f"{seconds:.0f} CPU seconds here; the grader allows {budget} s (on a similar machine): use fewer "
+            "epochs, a smaller dh or a larger batch_size")
+    return f"estimated training time on {TRAIN_SUBSET:,} images: about {seconds:.0f} CPU s of {budget} s allowed"
+
+
+# --------------------------------------------------------------------------- conv.py
+
+@check("conv", "conv_output_size")
+def _(m):
+    """conv_output_size: floor((n + 2 padding - k) / stride) + 1"""
+    for args, want in [((28, 5), 24), ((28, 3, 1, 1), 28), ((7, 3, 2), 3), ((8, 3, 2), 3), ((5, 5), 1),
+                       ((10, 4, 3, 2), 4)]:
+        got = m.conv_output_size(*args)
+        require(got == want and float(got).is_integer(), f"conv_output_size{args} returned {got!r}, expected {want}"
+                " (round down: integer division //)")
+
+
+@check("conv", "conv2d")
+def _(m):
+    """conv2d: output shape, cross-correlation (kernel not flipped), stride int or pair"""
+    rng = np.random.default_rng(30)
+    image = rng.normal(size=(7, 9))
+    before = copies(image=image)
+    expect_shape(m.conv2d(image, np.ones((3, 2))), (5, 8), "conv2d(image (7, 9), kernel (3, 2))")
+    unchanged(before, {"image": image}, "conv2d")
+    for stride, shape in [(2, (3, 4)), ((1, 2), (5, 4))]:
+        expect_shape(m.conv2d(image, np.ones((3, 2)), stride=stride), shape,
+                     f"conv2d(image (7, 9), kernel (3, 2), stride={stride})")
+    for a, b in [(0, 0), (2, 1), (1, 0)]:
+        kernel = np.zeros((3, 2))
+        kernel[a, b] = 1.0
+        expect_close(m.conv2d(image, kernel), image[a:a + 5, b:b + 8],
+                     f"conv2d(image, kernel) with a single 1 at kernel[{a}, {b}]",
+                     hint="out[i, j] = sum_ab image[i + a, j + b] kernel[a, b]: no kernel flip")
+        expect_close(m.conv2d(image, kernel, stride=2), image[a:a + 5:2, b:b + 8:2],
+                     f"conv2d(..., stride=2) with a single 1 at kernel[{a}, {b}]")
+
+
+def torch_or_none():
+    try:
+        import torch
+        return torch
+    except ImportError:
+        return None
+
+
+@check("conv", "conv2d_multi")
+def _(m):
+    """conv2d_multi: shapes, channels, bias, padding, stride (and equal to torch's conv2d if installed)"""
+    rng = np.random.default_rng(31)
+    x, w, b = rng.normal(size=(2, 3, 6, 7)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
+    before = copies(x=x, w=w)
+    out = expect_shape(m.conv2d_multi(x, w), (2, 4, 4, 6), "conv2d_multi(x (2, 3, 6, 7), w (4, 3, 3, 2))")
+    unchanged(before, {"x": x, "w": w}, "conv2d_multi")
+    for f, c, a, b_ in [(0, 0, 0, 0), (2, 1, 2, 1), (3, 2, 1, 0)]:
+        delta = np.zeros_like(w)
+        delta[f, c, a, b_] = 1.0
+        single = expect_shape(m.conv2d_multi(x, delta), (2, 4, 4, 6), "conv2d_multi(x, w)")
+        expect_close(single[:, f], x[:, c, a:a + 4, b_:b_ + 6],
+                     f"conv2d_multi(x, w)[:, {f}] with a single 1 in w, at w[{f}, {c}, {a}, {b_}]",
+                     hint="out[n, f, i, j] = sum over c, a, b of x[n, c, i + a, j + b] w[f, c, a, b]: "
+                          "input channel c of x goes with w[:, c]; no kernel flip")
+    expect_close(m.conv2d_multi(x, 2 * w), 2 * out, "conv2d_multi(x, 2 w) (must be twice conv2d_multi(x, w))")
+    expect_close(m.conv2d_multi(x, w, b), out + b[None, :, None, None], "conv2d_multi(x, w, b) - bias")
+    expect_shape(m.conv2d_multi(x, w, padding=1, stride=2), (2, 4, 3, 4), "conv2d_multi(..., stride=2, padding=1)")
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    expect_close(m.conv2d_multi(x, w, b, padding=1), m.conv2d_multi(padded, w, b),
+                 "conv2d_multi(x, w, b, padding=1) vs conv2d_multi(zero-padded x, w, b)")
+    torch = torch_or_none()
+    if torch is not None:
+        for stride, padding in [(1, 0), (2, 1), ((2, 1), 2)]:
+            want = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b),
+                                              stride=stride, padding=padding).numpy()
+            expect_close(m.conv2d_multi(x, w, b, stride=stride, padding=padding), want,
+                         f"conv2d_multi(x, w, b, stride={stride}, padding={padding}) vs torch's conv2d")
+
+
+@check("conv", "max_pool2d")
+def _(m):
+    """max_pool2d: shape (windows that do not fit are dropped), default stride = size, window maxima"""
+    rng = np.random.default_rng(32)
+    x = rng.normal(size=(2, 3, 7, 8))
+    before = copies(x=x)
+    out = expect_shape(m.max_pool2d(x, 2), (2, 3, 3, 4), "max_pool2d(x (2, 3, 7, 8), 2)")
+    unchanged(before, {"x": x}, "max_pool2d")
+    expect_shape(m.max_pool2d(x, 3, stride=2), (2, 3, 3, 3), "max_pool2d(x (2, 3, 7, 8), 3, stride=2)")
+    expect_close(m.max_pool2d(x, 1), x, "max_pool2d(x, 1) (must be x)")
+    for (i, j) in [(0, 0), (2, 3), (1, 2)]:
+        expect_close(out[1, 2, i, j], x[1, 2, 2 * i:2 * i + 2, 2 * j:2 * j + 2].max(),
+                     f"max_pool2d(x, 2)[1, 2, {i}, {j}] (max of its 2x2 window)")
+    torch = torch_or_none()
+    if torch is not None:
+        want = torch.nn.functional.max_pool2d(torch.tensor(x), 3, stride=2).numpy()
+        expect_close(m.max_pool2d(x, 3, stride=2), want, "max_pool2d(x, 3, stride=2) vs torch's max_pool2d")
+
+
+# --------------------------------------------------------------------------- torch_models.py
+
+@check("torch_models", "autograd_descent")
+def _(m):
+    """autograd_descent: one step from zeros is 2 lr target x; converges to 0.2 for x = ones(5)"""
+    x = np.array([1.0, 2.0, -1.0])
+    w1 = expect_shape(to_numpy(m.autograd_descent(x, 1.0, 0.01, 1)), (3,), "autograd_descent(x (3,), 1, 0.01, 1)")
+    expect_close(w1, 0.02 * x, "w after one step from zeros",
+                 hint="the gradient of (target - x.w)^2 at w = 0 is -2 target x; step w -= lr * grad")
+    w = to_numpy(m.autograd_descent(np.ones(5), 1.0, 0.05, 300))
+    expect_close(w, np.full(5, 0.2), "autograd_descent(ones(5), 1.0, 0.05, 300)", rtol=1e-6, atol=1e-8,
+                 hint="zero w.grad after each step: .backward() accumulates")
+
+
+def to_numpy(value):
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=float)
+
+
+@check("torch_models", "dropout")
+def _(m):
+    """dropout: zeroes a fraction p, scales survivors by 1/(1-p), identity when not training"""
+    x = np.ones((200, 500))
+    before = copies(x=x)
+    out = expect_shape(m.dropout(x, 0.3, True, np.random.default_rng(0)), x.shape, "dropout(x, 0.3, True, rng)")
+    unchanged(before, {"x": x}, "dropout")
+    zero = np.mean(out == 0)
+    require(abs(zero - 0.3) < 0.01, f"dropout(x, p=0.3, training=True) zeroed {zero:.3f} of the entries, "
+            "expected about 0.3 (p is the probability of DROPPING an entry)")
+    survivors = np.unique(out[out != 0])
+    expect_close(survivors, [1 / 0.7], "the surviving entries of dropout(ones, 0.3, True, rng)",
+                 hint="inverted dropout scales survivors by 1 / (1 - p)")
+    expect_close(m.dropout(x[:3, :4], 0.3, False, np.random.default_rng(0)), x[:3, :4],
+                 "dropout(x, 0.3, training=False, rng)", hint="no dropout (and no scaling) when not training")
+    a = to_numpy(m.dropout(x[:10], 0.5, True, np.random.default_rng(1)))
+    b = to_numpy(m.dropout(x[:10], 0.5, True, np.random.default_rng(1)))
+    c = to_numpy(m.dropout(x[:10], 0.5, True, np.random.default_rng(2)))
+    require(np.array_equal(a, b) and not np.array_equal(a, c), "draw the mask from the rng argument "
+            "(same seed: same mask, other seed: another mask)")
+
+
+def torch_forward(model, x):
+    import torch
+    with torch.no_grad():
+        return model(torch.as_tensor(x, dtype=torch.float32)).numpy()
+
+
+@check("torch_models", "LogisticRegression", "MLP")
+def _(m):
+    """LogisticRegression and MLP: logits of shape (n, m); MLP dropout active in train(), off in eval()"""
+    import torch
+    x = np.random.default_rng(33).normal(size=(4, 6))
+    model = m.LogisticRegression(6, 3)
+    require(isinstance(model, torch.nn.Module), "LogisticRegression must be a torch.nn.Module")
+    expect_shape(torch_forward(model, x), (4, 3), "LogisticRegression(6, 3)(x (4, 6))")
+    torch.manual_seed(0)
+    mlp = m.MLP(6, [32, 16], 3, dropout=0.5)
+    require(isinstance(mlp, torch.nn.Module), "MLP must be a torch.nn.Module")
+    expect_shape(torch_forward(mlp, x), (4, 3), "MLP(6, [32, 16], 3)(x (4, 6))")
+    mlp.train()
+    require(not np.array_equal(torch_forward(mlp, x), torch_forward(mlp, x)),
+            "MLP(..., dropout=0.5) in train() mode gives the same output twice: is dropout used?")
+    mlp.eval()
+    require(np.array_equal(torch_forward(mlp, x), torch_forward(mlp, x)),
+            "MLP in eval() mode must be deterministic (use nn.Dropout, which eval() switches off)")
+    plain = m.MLP(6, [8], 3)
+    plain.train()
+    require(np.array_equal(torch_forward(plain, x), torch_forward(plain, x)),
+            "MLP with dropout=0 must be deterministic")
+
+
+@check("torch_models", "ConvNetDropout")
+def _(m):
+    """ConvNetDropout: a convolution and a dropout layer; (n, 1, 28, 28) -> (n, 10); dropout only in train()"""
+    import torch
+    torch.manual_seed(0)
+    model = m.ConvNetDropout(p=0.5)
+    kinds = [type(layer) for layer in model.modules()]
+    require(any(issubclass(k, torch.nn.modules.conv._ConvNd) for k in kinds), "ConvNetDropout has no convolution layer")
+    require(any(issubclass(k, (torch.nn.Dropout, torch.nn.Dropout2d)) for k in kinds),
+            "ConvNetDropout has no nn.Dropout / nn.Dropout2d layer")
+    x = np.random.default_rng(34).random((3, 1, 28, 28))
+    model.train()
+    a = expect_shape(torch_forward(model, x), (3, 10), "ConvNetDropout()(x (3, 1, 28, 28))")
+    require(not np.array_equal(a, torch_forward(model, x)), "ConvNetDropout(p=0.5) in train() mode gives the same "
+            "output twice: is its dropout used in forward()?")
+    model.eval()
+    require(np.array_equal(torch_forward(model, x), torch_forward(model, x)), "ConvNetDropout must be "
+            "deterministic in eval() mode")
+
+
+@check("torch_models", "train_torch")
+def _(m):
+    """train_torch: one mean loss per epoch, losses decrease, the same seed gives the same result"""
+    import torch
+    X, y = blobs(np.random.default_rng(35), 30, [[0, 2], [2, 0], [-2, -2]])
+    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+
+    def run():
+        torch.manual_seed(123)
+        model = torch.nn.Linear(2, 3)
+        losses = m.train_torch(model, Xt, yt, 6, 0.1, 16, 0)
+        return model, losses
+    model, losses = run()
+    losses = expect_shape([float(v) for v in losses], (6,), "train_torch(..., epochs=6) (one loss per epoch)")
+    require(losses[-1] < losses[0], f"the training loss should decrease; got {fmt(losses)}")
+    model2, losses2 = run()
+    expect_close(losses2, losses, "losses of a second run with the same seed",
+                 hint="shuffle with a generator seeded from `seed` (torch.Generator().manual_seed(seed))")
+
+
+@check("torch_models", "TORCH_HYPERPARAMS")
+def _(m):
+    """TORCH_HYPERPARAMS: logreg, mlp and convnet, each with epochs, lr and batch_size"""
+    problems = torch_hyperparams_problems(getattr(m, "TORCH_HYPERPARAMS", None), TRAIN_SUBSET)
+    require(not problems, "\n".join(problems))
+
+
+# --------------------------------------------------------------------------- running
+
+def symbols():
+    try:
+        "✓✗".encode(sys.stdout.encoding or "ascii")
+        return "✓", "✗"
+    except (UnicodeEncodeError, LookupError):
+        return "ok", "XX"
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    if not hasattr(signal, "SIGALRM") or seconds <= 0:
+        yield
+        return
+
+    def expired(signum, frame):
+        raise CheckTimeout()
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def where_in_student_code(error, folder):
+    """'file.py, line N' of the deepest frame in the student's files, if any."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if os.path.dirname(os.path.abspath(frame.filename)) == folder:
+            found = f"{os.path.basename(frame.filename)}, line {frame.lineno}: {frame.line}"
+    return found
+
+
+def describe(error, folder):
+    if isinstance(error, Failed):
+        return str(error)
+    if isinstance(error, CheckTimeout):
+        return "took too long (an infinite loop, or a Python loop over many entries?)"
+    if isinstance(error, NotImplementedError):
+        frames = traceback.extract_tb(error.__traceback__)
+        which = str(error) or (frames[-1].name if frames else "")
+        return f"not implemented yet ({which})" if which else "not implemented yet"
+    where = where_in_student_code(error, folder)
+    text = f"raised {type(error).__name__}: {error}".strip()
+    return text + (f"\n  at {where}" if where else "")
+
+
+def import_student_modules(folder, wanted, limit):
+    """name -> module or error message (or None when the file is absent)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here or here == folder]
+    sys.path.insert(0, folder)
+    modules = {}
+    for name in wanted:
+        if not os.path.isfile(os.path.join(folder, name + ".py")):
+            modules[name] = None
+            continue
+        try:
+            with time_limit(max(limit, 60)):
+                modules[name] = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if name == "torch_models" and err.name == "torch":
+                modules[name] = "torch is not installed here, so torch_models.py was not checked"
+            else:
+                modules[name] = f"{name}.py could not be imported: {describe(err, folder)}"
+        except BaseException as err:  # noqa: BLE001 - anything at import time is the student's to see
+            if isinstance(err, KeyboardInterrupt):
+                raise
+            modules[name] = f"{name}.py could not be imported: {describe(err, folder)}"
+    return modules
+
+
+def run(folder, wanted, limit, out=sys.stdout):
+    ok, ko = symbols()
+    folder = os.path.abspath(folder)
+    modules = import_student_modules(folder, wanted, limit)
+    print(f"Checking the files in {folder}\n", file=out)
+    passed, failed, to_fix, skipped = 0, 0, [], []
+    for name in wanted:
+        module = modules[name]
+        if module is None:
+            print(f"{name}.py: not found, skipped\n", file=out)
+            skipped.append(name)
+            continue
+        if isinstance(module, str):
+            symbol = "-" if module.startswith("torch is not installed") else ko
+            print(f"{name}.py\n  {symbol} " + module.replace("\n", "\n      ") + "\n", file=out)
+            if symbol == ko:
+                failed += 1
+                to_fix.append(f"{name}.py")
+            else:
+                skipped.append(name)
+            continue
+        print(f"{name}.py", file=out)
+        for module_name, names, title, function in CHECKS:
+            if module_name != name:
+                continue
+            absent = [n for n in names if not hasattr(module, n)]
+            started = time.monotonic()
+            try:
+                if absent:
+                    raise Failed(f"{name}.py does not define {', '.join(absent)}")
+                with time_limit(limit):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        note = function(module)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as err:  # noqa: BLE001 - a check never stops the others
+                failed += 1
+                if names[0] not in to_fix:
+                    to_fix.append(names[0])
+                message = describe(err, folder).replace("\n", "\n      ")
+                print(f"  {ko} {title}\n      {message}", file=out)
+                continue
+            passed += 1
+            seconds = time.monotonic() - started
+            print(f"  {ok} {title}" + (f"  ({seconds:.1f} s)" if seconds > 2 else ""), file=out)
+            if note:
+                print(f"      ({note})", file=out)
+        print(file=out)
+    total = passed + failed
+    if len(skipped) == len(wanted) and not failed:
+        print(f"No homework file ({', '.join(n + '.py' for n in wanted)}) was found in {folder}: run this "
+              "in the folder that holds your files, or give that folder: python check.py FOLDER", file=out)
+    print(f"Summary: {passed} of {total} checks pass.", file=out)
+    if to_fix:
+        print(f"To fix: {', '.join(to_fix)}.", file=out)
+    if skipped:
+        print(f"Not checked: {', '.join(n + '.py' for n in skipped)}.", file=out)
+    print("\nThese checks are necessary, not sufficient: the autograder also compares your values with\n"
+          "the instructor's on hidden inputs and trains on Fashion-MNIST (the first "
+          f"{TRAIN_SUBSET:,} training images;\nmlp test error below {MLP_MAX_TEST_ERROR:.0%}; torch test accuracy at least "
+          + ", ".join(f"{k} {v:.0%}" for k, v in TORCH_MIN_TEST_ACCURACY.items()) + ").", file=out)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", help="folder with your .py files (default: here)")
+    parser.add_argument("--only", help="comma-separated files to check, e.g. calculus,mlp")
+    parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, help="seconds per check")
+    args = parser.parse_args(argv)
+    folder = args.folder
+    if folder is None:
+        here = os.getcwd()
+        has_files = any(os.path.isfile(os.path.join(here, n + ".py")) for n in MODULES)
+        folder = here if has_files else os.path.dirname(os.path.abspath(__file__))
+    if not os.path.isdir(folder):
+        parser.error(f"{folder} is not a folder")
+    wanted = MODULES
+    if args.only:
+        wanted = tuple(n.strip().removesuffix(".py") for n in args.only.split(",") if n.strip())
+        unknown = [n for n in wanted if n not in MODULES]
+        if unknown:
+            parser.error(f"unknown file(s) {unknown}; choose from {', '.join(MODULES)}")
+    return run(folder, wanted, args.time_limit)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
