@@ -81,7 +81,7 @@ class GradingContext:
         ``FashionDataMissing`` (a message for the instructor) if no data is found.
         """
         if self._fashion is None:
-            from reference.data import load_fashion_mnist
+            from coursedata.fashion_mnist import load_fashion_mnist
             try:
                 data = load_fashion_mnist(self.data_dir)
             except Exception as err:  # the loader's own error lists where it looked
