@@ -120,34 +120,7 @@ def run_check(args):
         return 2
     options = (["--only", args.only] if args.only else []) + \
         (["--time-limit", args.time_limit] if args.time_limit else [])
-    if not _has_notebooks(args.folder):
-        return subprocess.call([sys.executable, script, args.folder] + options)
-    import shutil
-    import tempfile
-    from .submission import SubmissionError, gather
-    workdir = tempfile.mkdtemp(prefix="autograder-check-")
-    try:
-        try:
-            folder, submission = gather(args.folder, workdir)
-        except SubmissionError as err:
-            print(err, file=sys.stderr)
-            return 2
-        for note in submission.notes:
-            print(note)
-        done = subprocess.run([sys.executable, script, folder] + options, capture_output=True, text=True)
-        output = submission.explain(done.stdout.replace(folder, os.path.abspath(args.folder)))
-        print(output, end="")
-        print(done.stderr, end="", file=sys.stderr)
-        return done.returncode
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _has_notebooks(folder):
-    try:
-        return any(name.endswith(".ipynb") for name in os.listdir(folder))
-    except OSError:
-        return False
+    return subprocess.call([sys.executable, script, args.folder] + options)
 
 
 def main(argv=None):

@@ -303,6 +303,36 @@ def _closure(names, statements):
     return wanted
 
 
+# --------------------------------------------------------------------------- which notebook feeds a part
+
+def assign_parts(notebooks, py_parts=()):
+    """``({part: Notebook}, notes)``: the notebook each part is graded from.
+
+    A part with a ``.py`` file (in ``py_parts``) is not taken from a notebook. A
+    notebook named after a part (``mlp.ipynb``) gives only that part and wins over
+    others; any other notebook gives every part whose names it defines, and of two
+    such, the one defining more of the part's names wins (the first in name order on
+    a tie). The notes say what was chosen whenever two sources hold the same part.
+    """
+    chosen, notes = {}, []
+    for notebook in notebooks:
+        stem = notebook.name[:-len(".ipynb")] if notebook.name.endswith(".ipynb") else notebook.name
+        for part in [stem] if stem in PART_NAMES else notebook.parts():
+            rank = (stem == part, len(notebook.known & set(PART_NAMES[part])))
+            if part in py_parts:
+                notes.append(f"{part}.py and {notebook.name} both hold {part}: {part}.py was graded, "
+                             f"not {notebook.name}.")
+            elif part in chosen and chosen[part][0] >= rank:
+                notes.append(f"{chosen[part][1].name} and {notebook.name} both hold {part}: "
+                             f"{chosen[part][1].name} was graded.")
+            else:
+                if part in chosen:
+                    notes.append(f"{notebook.name} and {chosen[part][1].name} both hold {part}: "
+                                 f"{notebook.name} was graded.")
+                chosen[part] = (rank, notebook)
+    return {part: notebook for part, (_, notebook) in chosen.items()}, notes
+
+
 # --------------------------------------------------------------------------- messages
 
 _LOCATION = re.compile(r"\b([A-Za-z_]\w*\.py), line (\d+)")

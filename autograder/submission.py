@@ -90,17 +90,6 @@ def locate(path, workdir):
     return _collect(_find_folder(path), workdir)
 
 
-def gather(path, workdir):
-    """``(folder, submission)``: the submission's graded files copied into one new folder under
-    ``workdir``, as the sandbox sees them (notebook parts as ``<part>.py``), for the self-check."""
-    submission = locate(path, workdir)
-    folder = os.path.join(workdir, "gathered")
-    os.makedirs(folder)
-    for name, source in submission.files.items():
-        shutil.copyfile(source, os.path.join(folder, name))
-    return folder, submission
-
-
 def _unzip(path, workdir, skipped):
     target = os.path.join(workdir, "unzipped")
     os.makedirs(target)
@@ -197,7 +186,7 @@ def _collect(folder, workdir, only=None):
 
 def _add_notebooks(submission, paths, workdir):
     """Write each part the notebooks hold as ``<part>.py`` in ``workdir`` (a ``.py`` file wins)."""
-    chosen = {}  # part -> (rank, notebook)
+    read = []
     for path in paths:
         try:
             notebook = notebooks.read(path, os.path.basename(path))
@@ -207,27 +196,15 @@ def _add_notebooks(submission, paths, workdir):
         submission.notes += notebook.notes
         if notebook.notes:
             submission.cell_notes[notebook.name] = notebook.notes
-        stem = os.path.splitext(notebook.name)[0]
-        parts = [stem] if stem in MODULES else notebook.parts()
-        for part in parts:
-            # a notebook named after the part first, then the one defining most of the part's names
-            rank = (stem == part, len(notebook.known & set(notebooks.PART_NAMES[part])))
-            if f"{part}.py" in submission.files and f"{part}.py" not in submission.origins:
-                submission.notes.append(f"{part}.py and {notebook.name} both hold {part}: {part}.py was "
-                                        f"graded, not {notebook.name}.")
-            elif part in chosen and chosen[part][0] >= rank:
-                submission.notes.append(f"{chosen[part][1].name} and {notebook.name} both hold {part}: "
-                                        f"{chosen[part][1].name} was graded.")
-            else:
-                if part in chosen:
-                    submission.notes.append(f"{notebook.name} and {chosen[part][1].name} both hold {part}: "
-                                            f"{notebook.name} was graded.")
-                chosen[part] = (rank, notebook)
+        read.append(notebook)
+    py_parts = [m for m in MODULES if submission.has(m)]
+    chosen, notes = notebooks.assign_parts(read, py_parts)
+    submission.notes += notes
     if not chosen:
         return
     target = os.path.join(workdir, "notebook-parts")
     os.makedirs(target, exist_ok=True)
-    for part, (_, notebook) in chosen.items():
+    for part, notebook in chosen.items():
         source, line_map = notebook.module_source(part)
         path = os.path.join(target, f"{part}.py")
         with open(path, "w", encoding="utf-8") as out:

@@ -1,6 +1,7 @@
 """The students' self-check (student_template/check.py, generated from autograder/student_checks/;
 also `python -m autograder check`)."""
 import ast
+import json
 import os
 import re
 import shutil
@@ -154,3 +155,58 @@ def test_the_student_readme_states_the_graders_numbers():
         assert row in text, kind
     assert f"| {config.TRAIN_CPU_SECONDS['numpy_mlp']} s |" in text
     assert "python check.py" in text
+
+
+# --------------------------------------------------------------------------- parity with the grader
+
+def check_failures(output):
+    """module -> titles of the ✗ lines in the self-check's section for that module."""
+    failures, module = {}, None
+    for line in output.splitlines():
+        heading = re.match(r"^(\w+)\.py\b", line)
+        if heading:
+            module = heading.group(1)
+            failures.setdefault(module, [])
+        elif module and line.strip().startswith(KO + " "):
+            failures[module].append(line.strip()[2:])
+    return failures
+
+
+@pytest.fixture(scope="module")
+def parity(tmp_path_factory):
+    """For each mutant of tests/mutants.py: the self-check's ✗ titles and the grader's lost visible tests."""
+    from tests import mutants as mutant_table
+    from tests.test_corpus import mutant_bundles
+    root = tmp_path_factory.mktemp("parity")
+    found = {}
+    for number, bundle in enumerate(mutant_bundles()):
+        folder = mutant_table.build(bundle, str(root / f"bundle{number}"))
+        modules = ",".join(m.module for m in bundle)
+        _, output = run_check(folder, "--only", modules)
+        results_path = root / f"bundle{number}.json"
+        done = subprocess.run([sys.executable, "-m", "autograder", "grade", folder, "--results", str(results_path),
+                               "--no-training", "--parts", modules, "--seed", "3"],
+                              cwd=REPO, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+        with open(results_path) as f:
+            tests = json.load(f)["tests"]
+        failures = check_failures(output)
+        for mutant in bundle:
+            mine = [t for t in tests if t["tags"][0] == mutant.module]
+            found[mutant.name] = {
+                "check": failures.get(mutant.module, []),
+                "lost": [t["name"] for t in mine if t["score"] < t["max_score"] - 1e-9],
+                "lost_visible": [t["name"] for t in mine if t["score"] < t["max_score"] - 1e-9
+                                 and t.get("visibility", "visible") == "visible"]}
+    return found
+
+
+def test_every_cross_in_the_self_check_is_a_lost_point_in_the_grader(parity):
+    unfounded = {name: p["check"] for name, p in parity.items() if p["check"] and not p["lost"]}
+    assert not unfounded, f"the self-check fails these mutants but the grader gives them full marks: {unfounded}"
+
+
+def test_every_mutant_caught_by_a_visible_test_is_caught_by_the_self_check(parity):
+    missed = {name: p["lost_visible"] for name, p in parity.items() if p["lost_visible"] and not p["check"]}
+    assert not missed, ("the grader's visible tests catch these mutants but the self-check passes them "
+                        f"(the visible tests that lose points): {missed}")

@@ -8,11 +8,12 @@ copy that ships to students is one standalone file with no solution inside.
 import ast
 import os
 
-from .. import config, hyperparams
+from .. import config, hyperparams, notebook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "selfcheck.py")
-BEGIN, END = "# BEGIN GRADER DEFINITIONS", "# END GRADER DEFINITIONS"
+BLOCKS = {"# BEGIN GRADER DEFINITIONS": "# END GRADER DEFINITIONS",
+          "# BEGIN NOTEBOOK READER": "# END NOTEBOOK READER"}
 CONSTANTS = ("TRAIN_SUBSET", "MLP_MAX_TEST_ERROR", "TORCH_MIN_TEST_ACCURACY", "TRAIN_CPU_SECONDS")
 
 
@@ -25,15 +26,24 @@ def _module_body(module):
     return "\n".join(source.splitlines()[start - 1:])
 
 
+def _replace_block(lines, begin, end, rendered):
+    first = next(i for i, line in enumerate(lines) if line.startswith(begin))
+    last = next(i for i, line in enumerate(lines) if line.startswith(end))
+    return lines[:first] + rendered + lines[last + 1:]
+
+
 def render():
     """The text of the standalone check.py."""
     with open(SOURCE, encoding="utf-8") as f:
         lines = f.read().splitlines()
-    begin = next(i for i, line in enumerate(lines) if line.startswith(BEGIN))
-    end = next(i for i, line in enumerate(lines) if line.startswith(END))
-    rendered = ["# What the autograder uses (generated from autograder/config.py by "
-                "`python -m autograder build --student`; do not edit).", ""]
-    rendered += [f"{name} = {getattr(config, name)!r}" for name in CONSTANTS]
-    rendered += ["", "", "# Valid hyper-parameters (generated from autograder/hyperparams.py).",
-                 _module_body(hyperparams).rstrip()]
-    return "\n".join(lines[:begin] + rendered + lines[end + 1:]) + "\n"
+    definitions = ["# What the autograder uses (generated from autograder/config.py by "
+                   "`python -m autograder build --student`; do not edit).", ""]
+    definitions += [f"{name} = {getattr(config, name)!r}" for name in CONSTANTS]
+    definitions += ["", "", "# Valid hyper-parameters (generated from autograder/hyperparams.py).",
+                    _module_body(hyperparams).rstrip()]
+    reader = ["", "", "# Reading notebooks as the grader does (generated from autograder/notebook.py).",
+              _module_body(notebook).rstrip(), "", "", "read_notebook = read"]
+    (begin_definitions, end_definitions), (begin_reader, end_reader) = BLOCKS.items()
+    lines = _replace_block(lines, begin_definitions, end_definitions, definitions)
+    lines = _replace_block(lines, begin_reader, end_reader, reader)
+    return "\n".join(lines) + "\n"

@@ -25,8 +25,10 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
+import shutil  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
@@ -41,6 +43,11 @@ from autograder.config import (MLP_MAX_TEST_ERROR, TORCH_MIN_TEST_ACCURACY,  # n
                                TRAIN_CPU_SECONDS, TRAIN_SUBSET)
 from autograder.hyperparams import hyperparams_problems, torch_hyperparams_problems  # noqa: E402
 # END GRADER DEFINITIONS
+
+# BEGIN NOTEBOOK READER: `build --student` writes autograder/notebook.py here (the grader's own reader).
+from autograder.notebook import NotebookError, assign_parts, relocate  # noqa: E402
+from autograder.notebook import read as read_notebook  # noqa: E402
+# END NOTEBOOK READER
 
 DEFAULT_TIME_LIMIT = 20  # seconds per check
 EXTREMES = np.array([-1e4, -800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0, 1e4])
@@ -1197,16 +1204,59 @@ def run(folder, wanted, limit, out=sys.stdout):
     return 0 if failed == 0 and passed > 0 else 1
 
 
+def notebook_parts(folder, workdir):
+    """Copy the folder's .py files into ``workdir`` and add the parts its notebooks hold (as the
+    grader reads them: definitions only, a .py file wins). Returns (line maps, notes)."""
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".ipynb"))
+    for name in os.listdir(folder):
+        if name.endswith(".py") and os.path.isfile(os.path.join(folder, name)):
+            shutil.copyfile(os.path.join(folder, name), os.path.join(workdir, name))
+    try:
+        import nbformat  # noqa: F401 - comes with Jupyter
+    except ImportError:
+        return {}, [f"{', '.join(names)} not checked: reading notebooks needs nbformat (pip install nbformat)."]
+    notebooks, notes = [], []
+    for name in names:
+        try:
+            notebook = read_notebook(os.path.join(folder, name), name)
+        except NotebookError as err:
+            notes.append(str(err))
+            continue
+        notes += notebook.notes
+        notebooks.append(notebook)
+    chosen, more = assign_parts(notebooks, [m for m in MODULES if os.path.isfile(os.path.join(folder, m + ".py"))])
+    line_maps = {}
+    for part, notebook in chosen.items():
+        source, line_maps[f"{part}.py"] = notebook.module_source(part)
+        with open(os.path.join(workdir, f"{part}.py"), "w", encoding="utf-8") as f:
+            f.write(source)
+    return line_maps, notes + more
+
+
+class Relocating:
+    """Writes to ``out`` with "part.py, line N" of a notebook's part turned into its cell and line."""
+
+    def __init__(self, out, line_maps, replace):
+        self.out, self.line_maps, self.replace = out, line_maps, replace
+
+    def write(self, text):
+        return self.out.write(relocate(text.replace(*self.replace), self.line_maps))
+
+    def flush(self):
+        self.out.flush()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", help="folder with your .py files (default: here)")
+    parser.add_argument("folder", nargs="?", help="folder with your .py files or notebooks (default: here)")
     parser.add_argument("--only", help="comma-separated files to check, e.g. calculus,mlp")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, help="seconds per check")
     args = parser.parse_args(argv)
     folder = args.folder
     if folder is None:
         here = os.getcwd()
-        has_files = any(os.path.isfile(os.path.join(here, n + ".py")) for n in MODULES)
+        has_files = any(os.path.isfile(os.path.join(here, n + ".py")) for n in MODULES) or \
+            any(n.endswith(".ipynb") for n in os.listdir(here))
         folder = here if has_files else os.path.dirname(os.path.abspath(__file__))
     if not os.path.isdir(folder):
         parser.error(f"{folder} is not a folder")
@@ -1216,7 +1266,17 @@ def main(argv=None):
         unknown = [n for n in wanted if n not in MODULES]
         if unknown:
             parser.error(f"unknown file(s) {unknown}; choose from {', '.join(MODULES)}")
-    return run(folder, wanted, args.time_limit)
+    if not any(name.endswith(".ipynb") for name in os.listdir(folder)):
+        return run(folder, wanted, args.time_limit)
+    workdir = tempfile.mkdtemp(prefix="check-")
+    try:
+        line_maps, notes = notebook_parts(folder, workdir)
+        for note in notes:
+            print(note)
+        out = Relocating(sys.stdout, line_maps, (os.path.abspath(workdir), os.path.abspath(folder)))
+        return run(workdir, wanted, args.time_limit, out=out)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
