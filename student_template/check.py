@@ -1061,6 +1061,19 @@ def _(m):
                  hint="use only the rng argument for randomness")
 
 
+@check("linear_models", "train_softmax_regression", "softmax_regression_grad")
+def _(m):
+    """train_softmax_regression: with batch_size = n, one epoch is one gradient step from zeros"""
+    X = np.random.default_rng(18).normal(size=(7, 2))
+    y = np.array([0, 0, 0, 0, 1, 1, 2])  # unbalanced, so that the bias gradient is not 0
+    W, b, _ = m.train_softmax_regression(X, y, 3, 0.5, 1, len(X), np.random.default_rng(0))
+    dW, db = m.softmax_regression_grad(X, y, np.zeros((3, 2)), np.zeros(3))
+    expect_close(W, -0.5 * as_array(dW, "dW of softmax_regression_grad"), "W after one full-batch epoch (lr = 0.5)",
+                 hint="from W = 0, one step W <- W - lr * dW")
+    expect_close(b, -0.5 * as_array(db, "db of softmax_regression_grad"), "b after one full-batch epoch (lr = 0.5)",
+                 hint="from b = 0, one step b <- b - lr * db (minus: downhill)")
+
+
 @check("linear_models", "perceptron_update")
 def _(m):
     """perceptron_update: unchanged when right, rows y and y_hat move when wrong, input not modified"""
@@ -1497,6 +1510,22 @@ def _(m):
     model2, losses2 = run()
     expect_close(losses2, losses, "losses of a second run with the same seed",
                  hint="shuffle with a generator seeded from `seed` (torch.Generator().manual_seed(seed))")
+
+
+@check("torch_models", "train_torch")
+def _(m):
+    """train_torch: each epoch's loss is the mean cross-entropy per example"""
+    import torch
+    X, y = blobs(np.random.default_rng(36), 30, [[0, 2], [2, 0], [-2, -2]])
+    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+    torch.manual_seed(7)
+    model = torch.nn.Linear(2, 3)
+    with torch.no_grad():
+        expected = float(torch.nn.functional.cross_entropy(model(Xt), yt))
+    losses = m.train_torch(model, Xt, yt, 2, 0.0, 15, 0)  # lr = 0: the model stays as it is
+    losses = expect_shape([float(v) for v in losses], (2,), "train_torch(..., epochs=2)")
+    expect_close(losses, [expected, expected], "the losses of train_torch with lr = 0 (90 examples, batches of 15)",
+                 rtol=1e-4, hint="report the mean loss per example over the epoch, not the sum of the batch losses")
 
 
 @check("torch_models", "TORCH_HYPERPARAMS")
