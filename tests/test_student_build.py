@@ -70,3 +70,15 @@ def test_each_unusable_torch_hyperparameter_is_named():
     missing = hyperparams.torch_hyperparams_problems({"logreg": {}, "mlp": GOOD_TORCH["mlp"]}, 20000)
     assert missing[0] == "TORCH_HYPERPARAMS has no dict for 'convnet'."
     assert "TORCH_HYPERPARAMS['logreg'] lacks the keys ['epochs', 'lr', 'batch_size']." in missing
+
+
+def test_each_parts_checks_live_in_that_parts_file():
+    import importlib
+    machinery = importlib.import_module("autograder.student_checks.machinery")
+    for part in ("calculus", "linear_models", "mlp", "conv", "torch_models"):
+        importlib.import_module(f"autograder.student_checks.{part}")
+    by_file = {}
+    for module, _, title, function in machinery.CHECKS:
+        by_file.setdefault(function.__module__.rsplit(".", 1)[-1], set()).add(module)
+        assert function.__module__ == f"autograder.student_checks.{module}", title
+    assert by_file == {part: {part} for part in ("calculus", "linear_models", "mlp", "conv", "torch_models")}

@@ -1,9 +1,13 @@
 """The students' self-check, defined once here and rendered into ``student_template/check.py``.
 
-``selfcheck.py`` is the source: run inside this repository it imports the
-grader's numbers (``config.py``) and hyper-parameter rules (``hyperparams.py``);
-:func:`render` replaces that import block with their values and source, so the
-copy that ships to students is one standalone file with no solution inside.
+    machinery.py        the student-facing docstring, helpers, and the check registry
+    calculus.py ...     the checks of each part (one file per part of the contract)
+    runner.py           importing the student's files (or notebooks), running, printing
+
+Inside this repository the sources import the grader's numbers (``config.py``),
+hyper-parameter rules (``hyperparams.py``) and notebook reader (``notebook.py``);
+:func:`render` writes their values and source in instead and joins the files, so
+the copy that ships to students is one standalone file with no solution inside.
 """
 import ast
 import os
@@ -11,7 +15,9 @@ import os
 from .. import config, hyperparams, notebook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.path.join(HERE, "selfcheck.py")
+MACHINERY = os.path.join(HERE, "machinery.py")
+PARTS = ("calculus", "linear_models", "mlp", "conv", "torch_models", "runner")
+SHARED_NAMESPACE = "from .machinery import *"
 BLOCKS = {"# BEGIN GRADER DEFINITIONS": "# END GRADER DEFINITIONS",
           "# BEGIN NOTEBOOK READER": "# END NOTEBOOK READER"}
 CONSTANTS = ("TRAIN_SUBSET", "MLP_MAX_TEST_ERROR", "TORCH_MIN_TEST_ACCURACY", "TRAIN_CPU_SECONDS")
@@ -34,7 +40,7 @@ def _replace_block(lines, begin, end, rendered):
 
 def render():
     """The text of the standalone check.py."""
-    with open(SOURCE, encoding="utf-8") as f:
+    with open(MACHINERY, encoding="utf-8") as f:
         lines = f.read().splitlines()
     definitions = ["# What the autograder uses (generated from autograder/config.py by "
                    "`python -m autograder build --student`; do not edit).", ""]
@@ -46,4 +52,9 @@ def render():
     (begin_definitions, end_definitions), (begin_reader, end_reader) = BLOCKS.items()
     lines = _replace_block(lines, begin_definitions, end_definitions, definitions)
     lines = _replace_block(lines, begin_reader, end_reader, reader)
+    for part in PARTS:
+        with open(os.path.join(HERE, f"{part}.py"), encoding="utf-8") as f:
+            source = f.read().splitlines()
+        start = next(i for i, line in enumerate(source) if line.startswith(SHARED_NAMESPACE))
+        lines += source[start + 1:]
     return "\n".join(lines) + "\n"
