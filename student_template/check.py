@@ -154,6 +154,256 @@ def torch_hyperparams_problems(hp, train_subset):
                 problems.append(_probability_problem(f"{what}['{key}']", entry[key]))
     return [p for p in problems if p]
 
+# Comparing and messages, as in the graded tests (generated from autograder/compare.py).
+import numpy as np
+
+
+class Unsupported:
+    """(In the grader: a value with no data-only encoding; never made here.)"""
+    description = ""
+
+
+class Tensor(np.ndarray):
+    """(In the grader: a torch tensor sent back as an array; never made here.)"""
+
+
+RTOL = 1e-6
+ATOL = 1e-9
+_PREVIEW = 6
+
+
+class CheckFailed(AssertionError):
+    """A graded check failed; the message is meant for the student."""
+
+
+def describe(value):
+    """A short description of a value's type and shape, for messages."""
+    if value is None:
+        return "None"
+    if isinstance(value, Unsupported):
+        return f"an object of type {value.description}"
+    if isinstance(value, np.ndarray):
+        kind = "tensor" if isinstance(value, Tensor) else "array"
+        return f"{kind} of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__} of length {len(value)}"
+    if isinstance(value, dict):
+        return f"dict with keys {sorted(map(str, value))}"
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def preview(array):
+    """A compact, readable rendering of an array (or anything) for messages."""
+    if isinstance(array, np.ndarray):
+        with np.printoptions(precision=6, threshold=12, edgeitems=3, linewidth=100):
+            text = np.array2string(np.asarray(array))
+        return text if len(text) < 400 else text[:400] + " ..."
+    text = repr(array)
+    return text if len(text) < 400 else text[:400] + " ..."
+
+
+def format_inputs(inputs):
+    if not inputs:
+        return ""
+    parts = [f"  {name} = {preview(value) if isinstance(value, np.ndarray) else preview(value)}"
+             for name, value in inputs.items()]
+    return "\nInput:\n" + "\n".join(parts)
+
+
+def as_array(value, what, *, numeric=True, inputs=None):
+    """Convert a returned value to a float/int NumPy array, or fail saying what came back.
+
+    Lists, tuples, scalars and tensors are converted; None, dicts, strings and
+    objects the grader cannot read fail with a message that names them.
+    """
+    if value is None:
+        raise CheckFailed(f"{what} returned None. Did you forget a `return` statement?"
+                          + format_inputs(inputs))
+    if isinstance(value, (Unsupported, dict, str)):
+        raise CheckFailed(f"{what} should return an array, but returned {describe(value)}."
+                          + format_inputs(inputs))
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        raise CheckFailed(f"{what} returned {describe(value)}, which is not a regular array "
+                          "(ragged nested lists?)." + format_inputs(inputs)) from None
+    if numeric and array.dtype.kind not in "biuf":
+        raise CheckFailed(f"{what} returned {describe(value)} that holds non-numbers "
+                          f"(dtype {array.dtype})." + format_inputs(inputs))
+    return np.asarray(array).view(np.ndarray)
+
+
+def assert_shape(got, shape, what, inputs=None):
+    """Fail unless ``got`` (already an array) has exactly ``shape``."""
+    shape = tuple(shape)
+    if got.shape == shape:
+        return
+    hint = ""
+    if got.shape == shape[::-1] and len(shape) == 2:
+        hint = " It looks transposed."
+    elif got.size == int(np.prod(shape)):
+        hint = " Same number of entries: a missing reshape, or a (n, 1) column where (n,) is expected?"
+    elif got.shape == shape[1:]:
+        hint = " The first (batch) axis is missing: did you sum or average over it?"
+    raise CheckFailed(f"{what} returned shape {got.shape}; expected {shape}.{hint}" + format_inputs(inputs))
+
+
+def assert_finite(got, what, inputs=None):
+    bad = ~np.isfinite(got)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise CheckFailed(
+            f"{what} returned {got[index]} at index {index} (nan or inf appears in "
+            f"{int(bad.sum())} of {got.size} entries). A numerically unstable formula? "
+            "Subtract the maximum before exponentiating, use np.logaddexp, or split by sign."
+            + format_inputs(inputs))
+
+
+def _close(got, expected, rtol, atol):
+    with np.errstate(all="ignore"):
+        return np.abs(got - expected) <= atol + rtol * np.abs(expected)
+
+
+def matches(got, expected, rtol=RTOL, atol=ATOL):
+    """True when ``got`` has ``expected``'s shape and is entrywise close to it."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    expected = np.asarray(expected, dtype=float)
+    return got.shape == expected.shape and bool(np.all(_close(got, expected, rtol, atol)))
+
+
+def assert_close(got, expected, what, *, inputs=None, rtol=RTOL, atol=ATOL,
+                 mistakes=None, finite=True):
+    """Fail unless the returned value equals ``expected`` within tolerance.
+
+    ``what`` names the call, e.g. ``"sigmoid(x)"``. ``inputs`` maps input names to
+    values shown in the message. ``mistakes`` maps the name of a classic mistake
+    to what that mistake would return; when the student's value matches one, the
+    message names it. Returns the converted array.
+    """
+    expected = np.asarray(expected, dtype=float)
+    got = as_array(got, what, inputs=inputs)
+    if got.shape != expected.shape and got.size == expected.size == 1:
+        got = got.reshape(expected.shape)
+    assert_shape(got, expected.shape, what, inputs)
+    got = got.astype(float)
+    if finite and np.isfinite(expected).all():
+        assert_finite(got, what, inputs)
+    ok = _close(got, expected, rtol, atol) | (np.isnan(got) & np.isnan(expected)) | (got == expected)
+    if ok.all():
+        return got
+    index = tuple(int(i) for i in np.argwhere(~ok)[0])
+    with np.errstate(all="ignore"):
+        errors = np.abs(got - expected)
+    message = f"{what} is not correct."
+    if got.ndim:
+        message += (f"\nFirst mismatch at index {index}: expected {float(expected[index])!r}, got {float(got[index])!r} "
+                    f"({int((~ok).sum())} of {got.size} entries differ; largest error {np.nanmax(errors):.3g}).")
+        message += f"\nExpected:\n{preview(expected)}\nGot:\n{preview(got)}"
+    else:
+        message += f"\nExpected {float(expected)!r}, got {float(got)!r}."
+    message += format_inputs(inputs)
+    name = recognise(got, expected, mistakes)
+    if name:
+        message += f"\nThis looks like a classic mistake: {name}."
+    raise CheckFailed(message)
+
+
+def recognise(got, expected, mistakes=None):
+    """Name the classic mistake ``got`` matches, if any (specific ones first, then generic)."""
+    for name, candidate in (mistakes or {}).items():
+        if candidate is not None and matches(got, candidate, rtol=1e-5, atol=1e-8):
+            return name
+    expected = np.asarray(expected, dtype=float)
+    if not np.any(expected):
+        return None
+    if matches(got, -expected, 1e-5, 1e-8):
+        return "flipped sign (the negative of the right answer)"
+    if expected.ndim == 2 and matches(got, expected.T, 1e-5, 1e-8):
+        return "transposed result"
+    flat_g, flat_e = np.ravel(got), np.ravel(expected)
+    if flat_g.shape == flat_e.shape and flat_e.size > 1:  # any number is a multiple of another
+        scale = np.dot(flat_g, flat_e) / np.dot(flat_e, flat_e)
+        if abs(scale) > 1e-12 and abs(scale - 1) > 1e-3 and matches(got, scale * expected, 1e-5, 1e-8):
+            return f"the right answer times {scale:.6g} (a missing or extra factor, e.g. sum instead of mean, or a factor 2)"
+    return None
+
+
+def assert_true(condition, message):
+    """Fail with ``message`` unless ``condition``."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def assert_number(got, what, inputs=None):
+    """Convert a returned scalar (float, 0-d or 1-element array) to float, or fail."""
+    array = as_array(got, what, inputs=inputs)
+    if array.size != 1:
+        raise CheckFailed(f"{what} should return a single number, but returned {describe(got)}."
+                          + format_inputs(inputs))
+    return float(array.reshape(()))
+
+
+def assert_keys(got, keys, what):
+    """Fail unless ``got`` is a dict with at least ``keys``."""
+    if not isinstance(got, dict):
+        raise CheckFailed(f"{what} should return a dict with keys {sorted(keys)}, but returned {describe(got)}.")
+    missing = sorted(set(keys) - set(got))
+    if missing:
+        raise CheckFailed(f"{what} returned a dict without the keys {missing} (it has {sorted(map(str, got))}).")
+    return got
+
+
+def assert_sequence(got, what, length=None):
+    """A list/tuple/1-D array of numbers (per-step values such as costs) -> 1-D float array."""
+    if isinstance(got, dict) or got is None or isinstance(got, (Unsupported, str)):
+        raise CheckFailed(f"{what} should be a list or 1-D array of numbers, but is {describe(got)}.")
+    array = as_array(got, what)
+    if array.ndim != 1:
+        raise CheckFailed(f"{what} should be a list or 1-D array of numbers, but has shape {array.shape}.")
+    if length is not None and len(array) != length:
+        raise CheckFailed(f"{what} should have {length} entries, but has {len(array)}.")
+    return array.astype(float)
+
+
+def score_cases(cases, weight, set_score, properties=()):
+    """Run several independent checks and give partial credit for the ones that pass.
+
+    ``cases`` and ``properties`` are lists of ``(label, check)`` where ``check()``
+    raises AssertionError (a failed check or a student error) on failure.
+    ``properties`` (input not modified, reproducible, no warnings, ...) earn
+    their share only when at least one of ``cases`` passes: a property of a
+    function that computes nothing is worth nothing. Sets the score to
+    ``weight`` times the fraction earned, then fails with the messages of the
+    failed checks, if any.
+    """
+    failures, passed_cases, passed_properties = [], 0, 0
+    for label, check in cases:
+        try:
+            check()
+            passed_cases += 1
+        except AssertionError as err:
+            failures.append(f"[{label}] {err}")
+    for label, check in properties:
+        try:
+            check()
+            passed_properties += 1
+        except AssertionError as err:
+            failures.append(f"[{label}] {err}")
+    total = len(cases) + len(properties)
+    earned = passed_cases + (passed_properties if passed_cases else 0)
+    set_score(weight * earned / total)
+    if failures:
+        summary = f"({total - len(failures)} of {total} checks passed.)"
+        if passed_properties and not passed_cases:
+            summary += " Properties such as 'input not modified' count only once a value is right."
+        raise CheckFailed("\n\n".join(failures) + "\n\n" + summary)
+
+
+as_returned_array = as_array
+
 
 
 # Reading notebooks as the grader does (generated from autograder/notebook.py).
@@ -497,8 +747,7 @@ EXTREMES = np.array([-1e4, -800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0, 1e4])
 
 # --------------------------------------------------------------------------- machinery
 
-class Failed(Exception):
-    """A property does not hold; the message says what to fix."""
+Failed = CheckFailed  # a property does not hold; the message says what to fix
 
 
 class CheckTimeout(Exception):
@@ -518,8 +767,7 @@ def check(module, *names):
 
 
 def require(condition, message):
-    if not condition:
-        raise Failed(message)
+    assert_true(condition, message)
 
 
 def fmt(value, width=160):
@@ -529,40 +777,28 @@ def fmt(value, width=160):
     return text if len(text) <= width else text[:width] + " ..."
 
 
-def as_array(value, what):
-    if value is None:
-        raise Failed(f"{what} returned None (is a `return` missing?)")
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise Failed(f"{what} returned {type(value).__name__}, which is not an array of numbers ({err})")
+def as_floats(value, what):
+    """The returned value as a float array, or a failure that says what came back (as the grader says it)."""
+    return as_returned_array(value, what).astype(float)
 
 
 def expect_shape(value, shape, what):
-    array = as_array(value, what)
-    require(array.shape == tuple(shape),
-            f"{what} has shape {array.shape}, expected {tuple(shape)}")
+    array = as_floats(value, what)
+    assert_shape(array, shape, what)
     return array
 
 
 def expect_close(got, want, what, rtol=1e-6, atol=1e-8, hint=""):
-    got = as_array(got, what)
-    want = np.asarray(want, dtype=float)
-    require(got.shape == want.shape, f"{what} has shape {got.shape}, expected {want.shape}")
-    require(np.all(np.isfinite(got)), f"{what} contains nan or inf: {fmt(got)}")
-    if not np.allclose(got, want, rtol=rtol, atol=atol):
-        error = np.abs(got - want)
-        where = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
-        at = f" at index {tuple(int(i) for i in where)}" if where else ""
-        message = (f"{what} is wrong:{at} got {float(got[where]):.10g}, expected {float(want[where]):.10g}"
-                   + (f"\n  got      {fmt(got)}\n  expected {fmt(want)}" if got.size > 1 else ""))
-        raise Failed(message + (f"\n  hint: {hint}" if hint else ""))
-    return got
+    """The graded tests' comparison and message (classic mistakes named), plus a hint for the fix."""
+    try:
+        return assert_close(got, want, what, rtol=rtol, atol=atol)
+    except CheckFailed as err:
+        raise CheckFailed(str(err) + (f"\nHint: {hint}" if hint else "")) from None
 
 
 def expect_finite(value, what):
-    array = as_array(value, what)
-    require(np.all(np.isfinite(array)), f"{what} contains nan or inf: {fmt(array)}")
+    array = as_floats(value, what)
+    assert_finite(array, what)
     return array
 
 
@@ -1068,9 +1304,9 @@ def _(m):
     y = np.array([0, 0, 0, 0, 1, 1, 2])  # unbalanced, so that the bias gradient is not 0
     W, b, _ = m.train_softmax_regression(X, y, 3, 0.5, 1, len(X), np.random.default_rng(0))
     dW, db = m.softmax_regression_grad(X, y, np.zeros((3, 2)), np.zeros(3))
-    expect_close(W, -0.5 * as_array(dW, "dW of softmax_regression_grad"), "W after one full-batch epoch (lr = 0.5)",
+    expect_close(W, -0.5 * as_floats(dW, "dW of softmax_regression_grad"), "W after one full-batch epoch (lr = 0.5)",
                  hint="from W = 0, one step W <- W - lr * dW")
-    expect_close(b, -0.5 * as_array(db, "db of softmax_regression_grad"), "b after one full-batch epoch (lr = 0.5)",
+    expect_close(b, -0.5 * as_floats(db, "db of softmax_regression_grad"), "b after one full-batch epoch (lr = 0.5)",
                  hint="from b = 0, one step b <- b - lr * db (minus: downhill)")
 
 
@@ -1571,7 +1807,7 @@ def where_in_student_code(error, folder):
     return found
 
 
-def describe(error, folder):
+def describe_error(error, folder):
     if isinstance(error, Failed):
         return str(error)
     if isinstance(error, CheckTimeout):
@@ -1602,11 +1838,11 @@ def import_student_modules(folder, wanted, limit):
             if name == "torch_models" and err.name == "torch":
                 modules[name] = "torch is not installed here, so torch_models.py was not checked"
             else:
-                modules[name] = f"{name}.py could not be imported: {describe(err, folder)}"
+                modules[name] = f"{name}.py could not be imported: {describe_error(err, folder)}"
         except BaseException as err:  # noqa: BLE001 - anything at import time is the student's to see
             if isinstance(err, KeyboardInterrupt):
                 raise
-            modules[name] = f"{name}.py could not be imported: {describe(err, folder)}"
+            modules[name] = f"{name}.py could not be imported: {describe_error(err, folder)}"
     return modules
 
 
@@ -1650,7 +1886,7 @@ def run(folder, wanted, limit, out=sys.stdout):
                 failed += 1
                 if names[0] not in to_fix:
                     to_fix.append(names[0])
-                message = describe(err, folder).replace("\n", "\n      ")
+                message = describe_error(err, folder).replace("\n", "\n      ")
                 print(f"  {ko} {title}\n      {message}", file=out)
                 continue
             passed += 1

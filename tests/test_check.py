@@ -103,7 +103,7 @@ def test_import_errors_infinite_loops_and_wrong_types_are_reported_not_fatal(tmp
     code, output = run_check(tmp_path, "--only", "calculus,conv", "--time-limit", "1")
     assert code == 1
     assert "took too long" in output
-    assert "relu(x) returned None (is a `return` missing?)" in output
+    assert "relu(x) returned None. Did you forget a `return` statement?" in output
     assert "raised KeyError: 'nothing'" in output and "calculus.py, line 8" in output
     assert "conv.py could not be imported: raised SyntaxError" in output
     assert "does not define" in output  # e.g. softplus

@@ -12,14 +12,19 @@ the copy that ships to students is one standalone file with no solution inside.
 import ast
 import os
 
-from .. import config, hyperparams, notebook
+from .. import compare, config, hyperparams, notebook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MACHINERY = os.path.join(HERE, "machinery.py")
 PARTS = ("calculus", "linear_models", "mlp", "conv", "torch_models", "runner")
 SHARED_NAMESPACE = "from .machinery import *"
 BLOCKS = {"# BEGIN GRADER DEFINITIONS": "# END GRADER DEFINITIONS",
+          "# BEGIN GRADER COMPARE": "# END GRADER COMPARE",
           "# BEGIN NOTEBOOK READER": "# END NOTEBOOK READER"}
+# What compare.py takes from the codec, for values that come from the sandbox; here values are the student's own.
+CODEC_STANDINS = ["class Unsupported:", '    """(In the grader: a value with no data-only encoding; never made here.)"""',
+                  '    description = ""', "", "", "class Tensor(np.ndarray):",
+                  '    """(In the grader: a torch tensor sent back as an array; never made here.)"""']
 CONSTANTS = ("TRAIN_SUBSET", "MLP_MAX_TEST_ERROR", "TORCH_MIN_TEST_ACCURACY", "TRAIN_CPU_SECONDS")
 
 
@@ -49,8 +54,14 @@ def render():
                     _module_body(hyperparams).rstrip()]
     reader = ["", "", "# Reading notebooks as the grader does (generated from autograder/notebook.py).",
               _module_body(notebook).rstrip(), "", "", "read_notebook = read"]
-    (begin_definitions, end_definitions), (begin_reader, end_reader) = BLOCKS.items()
+    comparing = ["# Comparing and messages, as in the graded tests (generated from autograder/compare.py)."]
+    comparing += [line for line in _module_body(compare).splitlines() if not line.startswith("from .codec import")]
+    first_definition = next(i for i, line in enumerate(comparing) if line.startswith(("RTOL", "class", "def")))
+    comparing = comparing[:first_definition] + CODEC_STANDINS + ["", ""] + comparing[first_definition:]
+    comparing += ["", "", "as_returned_array = as_array"]
+    (begin_definitions, end_definitions), (begin_compare, end_compare), (begin_reader, end_reader) = BLOCKS.items()
     lines = _replace_block(lines, begin_definitions, end_definitions, definitions)
+    lines = _replace_block(lines, begin_compare, end_compare, comparing)
     lines = _replace_block(lines, begin_reader, end_reader, reader)
     for part in PARTS:
         with open(os.path.join(HERE, f"{part}.py"), encoding="utf-8") as f:

@@ -155,9 +155,9 @@ def _(m):
     y = np.array([0, 0, 0, 0, 1, 1, 2])  # unbalanced, so that the bias gradient is not 0
     W, b, _ = m.train_softmax_regression(X, y, 3, 0.5, 1, len(X), np.random.default_rng(0))
     dW, db = m.softmax_regression_grad(X, y, np.zeros((3, 2)), np.zeros(3))
-    expect_close(W, -0.5 * as_array(dW, "dW of softmax_regression_grad"), "W after one full-batch epoch (lr = 0.5)",
+    expect_close(W, -0.5 * as_floats(dW, "dW of softmax_regression_grad"), "W after one full-batch epoch (lr = 0.5)",
                  hint="from W = 0, one step W <- W - lr * dW")
-    expect_close(b, -0.5 * as_array(db, "db of softmax_regression_grad"), "b after one full-batch epoch (lr = 0.5)",
+    expect_close(b, -0.5 * as_floats(db, "db of softmax_regression_grad"), "b after one full-batch epoch (lr = 0.5)",
                  hint="from b = 0, one step b <- b - lr * db (minus: downhill)")
 
 

@@ -44,6 +44,11 @@ from autograder.config import (MLP_MAX_TEST_ERROR, TORCH_MIN_TEST_ACCURACY,  # n
 from autograder.hyperparams import hyperparams_problems, torch_hyperparams_problems  # noqa: E402
 # END GRADER DEFINITIONS
 
+# BEGIN GRADER COMPARE: `build --student` writes autograder/compare.py here (the graded tests' messages).
+from autograder.compare import CheckFailed, assert_close, assert_finite, assert_shape, assert_true  # noqa: E402
+from autograder.compare import as_array as as_returned_array  # noqa: E402
+# END GRADER COMPARE
+
 # BEGIN NOTEBOOK READER: `build --student` writes autograder/notebook.py here (the grader's own reader).
 from autograder.notebook import NotebookError, assign_parts, relocate  # noqa: E402
 from autograder.notebook import read as read_notebook  # noqa: E402
@@ -55,8 +60,7 @@ EXTREMES = np.array([-1e4, -800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0, 1e4])
 
 # --------------------------------------------------------------------------- machinery
 
-class Failed(Exception):
-    """A property does not hold; the message says what to fix."""
+Failed = CheckFailed  # a property does not hold; the message says what to fix
 
 
 class CheckTimeout(Exception):
@@ -76,8 +80,7 @@ def check(module, *names):
 
 
 def require(condition, message):
-    if not condition:
-        raise Failed(message)
+    assert_true(condition, message)
 
 
 def fmt(value, width=160):
@@ -87,40 +90,28 @@ def fmt(value, width=160):
     return text if len(text) <= width else text[:width] + " ..."
 
 
-def as_array(value, what):
-    if value is None:
-        raise Failed(f"{what} returned None (is a `return` missing?)")
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise Failed(f"{what} returned {type(value).__name__}, which is not an array of numbers ({err})")
+def as_floats(value, what):
+    """The returned value as a float array, or a failure that says what came back (as the grader says it)."""
+    return as_returned_array(value, what).astype(float)
 
 
 def expect_shape(value, shape, what):
-    array = as_array(value, what)
-    require(array.shape == tuple(shape),
-            f"{what} has shape {array.shape}, expected {tuple(shape)}")
+    array = as_floats(value, what)
+    assert_shape(array, shape, what)
     return array
 
 
 def expect_close(got, want, what, rtol=1e-6, atol=1e-8, hint=""):
-    got = as_array(got, what)
-    want = np.asarray(want, dtype=float)
-    require(got.shape == want.shape, f"{what} has shape {got.shape}, expected {want.shape}")
-    require(np.all(np.isfinite(got)), f"{what} contains nan or inf: {fmt(got)}")
-    if not np.allclose(got, want, rtol=rtol, atol=atol):
-        error = np.abs(got - want)
-        where = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
-        at = f" at index {tuple(int(i) for i in where)}" if where else ""
-        message = (f"{what} is wrong:{at} got {float(got[where]):.10g}, expected {float(want[where]):.10g}"
-                   + (f"\n  got      {fmt(got)}\n  expected {fmt(want)}" if got.size > 1 else ""))
-        raise Failed(message + (f"\n  hint: {hint}" if hint else ""))
-    return got
+    """The graded tests' comparison and message (classic mistakes named), plus a hint for the fix."""
+    try:
+        return assert_close(got, want, what, rtol=rtol, atol=atol)
+    except CheckFailed as err:
+        raise CheckFailed(str(err) + (f"\nHint: {hint}" if hint else "")) from None
 
 
 def expect_finite(value, what):
-    array = as_array(value, what)
-    require(np.all(np.isfinite(array)), f"{what} contains nan or inf: {fmt(array)}")
+    array = as_floats(value, what)
+    assert_finite(array, what)
     return array
 
 

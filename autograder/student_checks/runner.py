@@ -38,7 +38,7 @@ def where_in_student_code(error, folder):
     return found
 
 
-def describe(error, folder):
+def describe_error(error, folder):
     if isinstance(error, Failed):
         return str(error)
     if isinstance(error, CheckTimeout):
@@ -69,11 +69,11 @@ def import_student_modules(folder, wanted, limit):
             if name == "torch_models" and err.name == "torch":
                 modules[name] = "torch is not installed here, so torch_models.py was not checked"
             else:
-                modules[name] = f"{name}.py could not be imported: {describe(err, folder)}"
+                modules[name] = f"{name}.py could not be imported: {describe_error(err, folder)}"
         except BaseException as err:  # noqa: BLE001 - anything at import time is the student's to see
             if isinstance(err, KeyboardInterrupt):
                 raise
-            modules[name] = f"{name}.py could not be imported: {describe(err, folder)}"
+            modules[name] = f"{name}.py could not be imported: {describe_error(err, folder)}"
     return modules
 
 
@@ -117,7 +117,7 @@ def run(folder, wanted, limit, out=sys.stdout):
                 failed += 1
                 if names[0] not in to_fix:
                     to_fix.append(names[0])
-                message = describe(err, folder).replace("\n", "\n      ")
+                message = describe_error(err, folder).replace("\n", "\n      ")
                 print(f"  {ko} {title}\n      {message}", file=out)
                 continue
             passed += 1
