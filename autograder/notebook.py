@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 MAX_NOTEBOOK_BYTES = 16 << 20   # outputs (plots) make notebooks large; the code itself is small
 MAX_CELLS = 2000
+MAX_CODE_CHARS = 2 << 20        # as for a .py file: parsing is what costs memory, not the JSON
 
 # The contract's names per part (assignment-api.md's tables; tests/test_notebook.py keeps them in step).
 PART_NAMES = {
@@ -138,10 +139,13 @@ def read(path, name=None):
     cells = notebook.get("cells", [])
     if len(cells) > MAX_CELLS:
         raise NotebookError(f"{name} has {len(cells)} cells; at most {MAX_CELLS} are read.")
+    code = [(number, cell.get("source", "")) for number, cell in enumerate(cells, start=1)
+            if cell.get("cell_type") == "code"]
+    if sum(len(source) for _, source in code) > MAX_CODE_CHARS:
+        raise NotebookError(f"{name} holds more than {MAX_CODE_CHARS >> 20} MB of code, so it was not read.")
     result = Notebook(name)
-    for number, cell in enumerate(cells, start=1):
-        if cell.get("cell_type") == "code":
-            _read_cell(result, number, cell.get("source", ""))
+    for number, source in code:
+        _read_cell(result, number, source)
     return result
 
 

@@ -174,6 +174,12 @@ def test_a_huge_notebook_is_not_read(tmp_path):
         notebooks.read(str(path))
 
 
+def test_a_notebook_with_megabytes_of_code_is_not_parsed(tmp_path):
+    path = write_notebook(tmp_path / "homework.ipynb", ["x = 1\n" * (notebooks.MAX_CODE_CHARS // 6 + 1)])
+    with pytest.raises(notebooks.NotebookError, match="MB of code"):
+        notebooks.read(str(path))
+
+
 def test_messages_quote_the_cell_and_line(tmp_path):
     path = write_notebook(tmp_path / "homework.ipynb", [
         "import numpy as np",
