@@ -82,7 +82,7 @@ class GradingContext:
         ``FashionDataMissing`` (a message for the instructor) if no data is found.
         """
         if self._fashion is None:
-            from reference.data import load_fashion_mnist
+            from coursedata.fashion_mnist import load_fashion_mnist
             try:
                 data = load_fashion_mnist(self.data_dir)
             except Exception as err:  # the loader's own error lists where it looked
@@ -141,7 +141,7 @@ class StudentModule:
         message = f"{self.name}.py was not found in your submission, so its tests score 0."
         found = sorted(self.context.submission.files)
         message += f" Files found: {', '.join(found) if found else 'none'}."
-        notes = [n for n in self.context.submission.notes if f"{self.name}.py" in n]
+        notes = [n for n in self.context.submission.notes if f"{self.name}.py" in n or ".ipynb" in n]
         return message + ("\n" + "\n".join(notes) if notes else "")
 
     def has(self, function):

@@ -23,7 +23,7 @@ import pytest
 
 from . import confine
 from . import context as grading_context
-from .results import ResultsPlugin
+from .results import MAX_OUTPUT_CHARS, ResultsPlugin
 from .safe import printable, safe_json
 from .submission import MODULES, Submission, SubmissionError, locate
 
@@ -159,6 +159,9 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
         if exit_code not in (0, 1) or not plugin.results:
             log.append(f"pytest exit code {exit_code}:\n{pytest_output.getvalue()[-4000:]}")
         entries = rescaled(plugin.entries()) if rescale else plugin.entries()
+        for entry in entries:
+            if entry.get("output"):
+                entry["output"] = submission.explain(entry["output"])[:2 * MAX_OUTPUT_CHARS]
         results = build_results(entries, submission, notes, time.monotonic() - started)
         results["extra_data"] = {"isolation": isolation, "isolation_summary": summary, "spare_uid": spare_uid,
                                  "student_cpu_seconds": round(student_cpu, 2),
@@ -223,7 +226,7 @@ def rescaled(entries, total=100.0):
 
 
 def build_results(entries, submission, notes, seconds):
-    found = [f"{m}.py" for m in MODULES if submission.has(m)]
+    found = [submission.describe(m) for m in MODULES if submission.has(m)]
     missing = [f"{m}.py" for m in MODULES if not submission.has(m)]
     summary = [f"Files graded: {', '.join(found) if found else 'none'}."]
     if missing:
