@@ -4,7 +4,7 @@
 
 The zip holds ``setup.sh`` and ``run_autograder`` at its root (Gradescope
 runs them from ``/autograder/source``), ``requirements.txt``, ``autograder/``
-and ``reference/``; never ``tests/``, ``student_template/``, ``.git`` or
+``coursedata/`` and ``reference/``; never ``tests/``, ``student_template/``, ``.git`` or
 caches. With ``--parts`` only those modules are graded and their points are
 scaled to 100: the choice is stored in ``autograder/parts.json``, which the
 ``grade`` command reads when it is given no ``--parts``. Each build holds a
@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PARTS_FILE = os.path.join(HERE, "parts.json")
 ROOT_FILES = ("setup.sh", "run_autograder", "requirements.txt")
-PACKAGES = ("autograder", "reference")
+PACKAGES = ("autograder", "coursedata", "reference")
 EXECUTABLE = ("setup.sh", "run_autograder")
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".orig", ".rej", ".swp", "~")

@@ -28,12 +28,12 @@ def test_the_zip_holds_the_grader_and_nothing_else(tmp_path):
         assert required in names
     for name in names:
         top = name.split("/")[0]
-        assert top in ("setup.sh", "run_autograder", "requirements.txt", "autograder", "reference"), name
+        assert top in ("setup.sh", "run_autograder", "requirements.txt", "autograder", "coursedata", "reference"), name
         assert "__pycache__" not in name and not name.endswith(".pyc") and "/." not in "/" + name
     assert "autograder/parts.json" not in names
     for name in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(archive.getinfo(name).external_attr >> 16) & 0o111, f"{name} is not executable"
-    tracked = set(subprocess.run(["git", "ls-files", "autograder", "reference"], cwd=REPO, capture_output=True,
+    tracked = set(subprocess.run(["git", "ls-files", "autograder", "coursedata", "reference"], cwd=REPO, capture_output=True,
                                  text=True).stdout.split())
     assert tracked <= set(names)
 

@@ -191,7 +191,7 @@ def build_exploit(name, folder, generated):
 
 @pytest.fixture(scope="module")
 def fashion():
-    from reference.data import load_fashion_mnist
+    from coursedata.fashion_mnist import load_fashion_mnist
     try:
         X_train, y_train, X_test, y_test = load_fashion_mnist()
     except Exception as err:  # the data set is installed by setup.sh
