@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from . import config
+from .budget import MemoryBudget
 from .sandbox import Limits, ModuleUnavailable, Sandbox, StudentError, StudentTimeout
 from .submission import MODULES, Submission
 
@@ -30,6 +31,7 @@ class GradingContext:
                  budget_seconds=config.TOTAL_BUDGET_SECONDS, use_spare_uid=None):
         self.submission = submission
         self.sandbox = Sandbox(submission.files, use_spare_uid=use_spare_uid)
+        self.memory = MemoryBudget(self.sandbox.environment(1))
         self.hidden_seed = (int(hidden_seed) if hidden_seed is not None
                             else secrets.randbelow(2 ** 31))
         self.data_dir = data_dir
@@ -136,7 +138,9 @@ class StudentModule:
             self._unavailable = self._missing_message()
             raise ModuleUnavailable(self._unavailable)
         if self._process is None:
-            limits = Limits(memory_mb=config.MEMORY_MB.get(self.name, config.MEMORY_MB["default"]))
+            budget = self.context.memory
+            limits = Limits(memory_mb=budget.memory_mb(self.name),
+                            address_space_mb=budget.address_space_mb(self.name, Limits.address_space_mb))
             import_timeout = max(1.0, min(config.IMPORT_TIMEOUT, self.context.remaining()))
             try:
                 self._process = self.context.sandbox.start(self.name, limits, import_timeout)

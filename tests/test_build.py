@@ -9,6 +9,8 @@ import zipfile
 
 import pytest
 
+from autograder.build import INSTRUCTOR_ONLY
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -35,7 +37,37 @@ def test_the_zip_holds_the_grader_and_nothing_else(tmp_path):
         assert stat.S_IMODE(archive.getinfo(name).external_attr >> 16) & 0o111, f"{name} is not executable"
     tracked = set(subprocess.run(["git", "ls-files", "autograder", "reference"], cwd=REPO, capture_output=True,
                                  text=True).stdout.split())
-    assert tracked <= set(names)
+    assert tracked - set(INSTRUCTOR_ONLY) <= set(names)
+    assert not set(INSTRUCTOR_ONLY) & set(names)
+    assert "requirements-dev.txt" not in names
+
+
+def test_the_zip_holds_every_module_grading_imports(tmp_path):
+    """Unpacked alone, the zip imports the command line, the grader, the sandbox side and every graded test."""
+    build(tmp_path / "autograder.zip").extractall(tmp_path / "source")
+    graded = sorted(name[:-3].replace("/", ".") for name in
+                    zipfile.ZipFile(tmp_path / "autograder.zip").namelist()
+                    if name.startswith("autograder/graded/") and name.endswith(".py"))
+    modules = ["autograder.__main__", "autograder.grade", "autograder.tasks", "autograder.worker"] + graded
+    script = ("import importlib, sys\n"
+              f"for name in {modules!r}:\n"
+              "    importlib.import_module(name)\n"
+              "ours = [m for m in list(sys.modules.values()) if m.__name__.split('.')[0] in ('autograder', 'reference')]\n"
+              "outside = [m.__name__ for m in ours if not all(place.startswith(sys.path[0]) for place in "
+              "([m.__file__] if getattr(m, '__file__', None) else list(m.__path__)))]\n"
+              "assert not outside, outside\n")
+    done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path / 'source')!r})\n"
+                           + script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_build_lists_what_went_in_and_its_size(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "build", "--out", str(tmp_path / "a.zip")],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "autograder/grade.py" in done.stdout and "requirements.txt" in done.stdout
+    assert "autograder/batch.py" not in done.stdout
+    assert f"the zip takes {os.path.getsize(tmp_path / 'a.zip'):,} bytes" in done.stdout
 
 
 def test_the_same_files_give_the_same_zip(tmp_path):
