@@ -157,6 +157,9 @@ setup.sh: ======================================================================
 EOF
 fi
 
+# What an idle worker costs here (the grader budgets student memory above it; kept for later gradings).
+"$VENV/bin/python" -m autograder.budget | sed 's/^/setup.sh: memory: /'
+
 # The sandboxed student process runs as another user: it must be able to reach
 # and read the interpreter and its packages (the grader locks everything else).
 chmod -R a+rX "$VENV"

@@ -14,12 +14,20 @@ grader's own memory, the whole tree stays within ``config.TREE_MEMORY_MB``
 build does not fit Gradescope at all (``setup.sh`` refuses it there): elsewhere
 the cap is lifted and :meth:`MemoryBudget.notes` says so.
 
+The torch measurement costs ~3.5 CPU seconds, so it is kept in
+``autograder/.memory-baselines.json`` for the same interpreter and the same
+installed numpy/torch files, and measured again whenever any of them changes;
+``setup.sh`` measures once at the end (and prints the result).
+
     python -m autograder.budget        # prints the torch build and the baselines
 """
+import importlib.util
 import json
 import os
+import stat
 import subprocess
 import sys
+import tempfile
 
 from . import config
 
@@ -50,6 +58,7 @@ print(json.dumps(info))
 """
 
 PROBE_TIMEOUT = 120.0
+CACHE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".memory-baselines.json")
 
 
 def baseline_kind(module):
@@ -72,6 +81,44 @@ def measure_baseline(kind, env=None):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def environment_key(kind):
+    """What a baseline depends on: the interpreter and the installed numpy (and torch) files."""
+    parts = [os.path.realpath(sys.executable), sys.version]
+    for name in ("numpy", "torch") if kind == "torch" else ("numpy",):
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec and spec.origin else ""
+        try:
+            info = os.stat(origin)
+            parts.append(f"{origin}:{info.st_size}:{info.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{name}: not found")
+    return "|".join(parts)
+
+
+def _read_cache(path):
+    """The cached baselines, if the file is ours and nobody else can write it."""
+    try:
+        with open(path) as f:
+            info = os.fstat(f.fileno())
+            if info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return {}
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_cache(path, data):
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".memory-baselines-", dir=os.path.dirname(path))
+        with os.fdopen(handle, "w") as f:
+            json.dump(data, f, indent=1)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only checkout: measure again next time
+
+
 def own_memory_mb():
     """Proportional set size of this process, in MB (resident size where the kernel does not tell)."""
     for path, name in (("/proc/self/smaps_rollup", "Pss:"), ("/proc/self/status", "VmRSS:")):
@@ -88,20 +135,26 @@ def own_memory_mb():
 class MemoryBudget:
     """Memory limits for the workers of one grading, above a measured baseline."""
 
-    def __init__(self, env=None, measure=measure_baseline):
-        self._env, self._measure = env, measure
+    def __init__(self, env=None, measure=measure_baseline, cache_file=CACHE_FILE):
+        self._env, self._measure, self._cache_file = env, measure, cache_file
         self._baselines = {}
         self._notes = []
         self.grader_mb = max(own_memory_mb(), config.GRADER_MEMORY_MB)
 
     def baseline(self, kind):
         if kind not in self._baselines:
-            try:
-                found = self._measure(kind, self._env)
-            except (RuntimeError, ValueError) as err:
-                found = {"pss_mb": config.BASELINE_FALLBACK_MB[kind], "vm_peak_mb": 0, "torch": None,
-                         "cuda": None}
-                self._notes.append(f"{err}; assumed {found['pss_mb']} MB for an idle worker with {kind}.")
+            key = environment_key(kind)
+            cache = _read_cache(self._cache_file) if self._cache_file else {}
+            found = cache.get(key)
+            if not isinstance(found, dict) or not isinstance(found.get("pss_mb"), int):
+                try:
+                    found = self._measure(kind, self._env)
+                    if self._cache_file:
+                        _write_cache(self._cache_file, {**cache, key: found})
+                except (RuntimeError, ValueError) as err:
+                    found = {"pss_mb": config.BASELINE_FALLBACK_MB[kind], "vm_peak_mb": 0, "torch": None,
+                             "cuda": None}
+                    self._notes.append(f"{err}; assumed {found['pss_mb']} MB for an idle worker with {kind}.")
             self._baselines[kind] = found
         return self._baselines[kind]
 
