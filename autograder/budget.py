@@ -14,10 +14,10 @@ grader's own memory, the whole tree stays within ``config.TREE_MEMORY_MB``
 build does not fit Gradescope at all (``setup.sh`` refuses it there): elsewhere
 the cap is lifted and :meth:`MemoryBudget.notes` says so.
 
-The torch measurement costs ~3.5 CPU seconds, so it is kept in
-``autograder/.memory-baselines.json`` for the same interpreter and the same
-installed numpy/torch files, and measured again whenever any of them changes;
-``setup.sh`` measures once at the end (and prints the result).
+The torch measurement costs ~3.5 CPU seconds, so it is kept in the virtual
+environment (``autograder-memory-baselines.json``) for the same interpreter and
+the same installed numpy/torch files, and measured again whenever any of them
+changes; ``setup.sh`` measures once at the end (and prints the result).
 
     python -m autograder.budget        # prints the torch build and the baselines
 """
@@ -58,7 +58,9 @@ print(json.dumps(info))
 """
 
 PROBE_TIMEOUT = 120.0
-CACHE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".memory-baselines.json")
+# Kept in the virtual environment it describes (root's, like the grader's files); none without one.
+CACHE_FILE = (os.path.join(sys.prefix, "autograder-memory-baselines.json") if sys.prefix != sys.base_prefix
+              else None)
 
 
 def baseline_kind(module):
