@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PARTS_NAME = "autograder/" + os.path.basename(PARTS_FILE)
 ROOT_FILES = ("setup.sh", "run_autograder", "requirements.txt")
-PACKAGES = ("autograder", "reference")
+PACKAGES = ("autograder", "coursedata", "reference")
 EXECUTABLE = ("setup.sh", "run_autograder")
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".orig", ".rej", ".swp", "~")
@@ -28,7 +28,7 @@ _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # the same files give the same zip
 # Instructor tools and what only they import: grading on Gradescope never needs them
 # (tests/test_build.py imports everything grading does from an unpacked zip).
 INSTRUCTOR_ONLY = ("autograder/batch.py", "autograder/report.py", "autograder/build.py",
-                   "reference/plots.py", "reference/torch_models.py")
+                   "reference/plots.py", "coursedata/plots.py", "reference/torch_models.py")
 
 
 def _files(repo):
