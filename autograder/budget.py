@@ -121,17 +121,22 @@ def _write_cache(path, data):
         pass  # a read-only checkout: measure again next time
 
 
-def own_memory_mb():
-    """Proportional set size of this process, in MB (resident size where the kernel does not tell)."""
-    for path, name in (("/proc/self/smaps_rollup", "Pss:"), ("/proc/self/status", "VmRSS:")):
+def memory_kb(pid="self"):
+    """Proportional set size of process ``pid`` in kB (resident size where the kernel does not
+    tell); 0 if it is gone."""
+    for path, name in ((f"/proc/{pid}/smaps_rollup", b"Pss:"), (f"/proc/{pid}/status", b"VmRSS:")):
         try:
-            with open(path) as f:
+            with open(path, "rb") as f:
                 for line in f:
                     if line.startswith(name):
-                        return int(line.split()[1]) // 1024
-        except OSError:
+                        return int(line.split()[1])
+        except (OSError, ValueError):
             continue
     return 0
+
+
+def own_memory_mb():
+    return memory_kb() // 1024
 
 
 class MemoryBudget:

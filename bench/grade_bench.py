@@ -32,6 +32,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+from autograder.budget import memory_kb  # noqa: E402
 from wide_convnet import CHANNELS, write_wide_convnet_copy  # noqa: E402  (beside this file)
 
 SAMPLE_SECONDS = 0.05
@@ -56,14 +57,7 @@ def tree_pss_bytes(root_pid):
     while stack:
         pid = stack.pop()
         stack += children.get(pid, [])
-        try:
-            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-                for line in f:
-                    if line.startswith(b"Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except (OSError, ValueError):
-            pass
+        total += memory_kb(pid) * 1024
     return total
 
 
