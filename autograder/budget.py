@@ -146,7 +146,7 @@ class MemoryBudget:
         self._env, self._measure, self._cache_file = env, measure, cache_file
         self._baselines = {}
         self._notes = []
-        self.grader_mb = max(own_memory_mb(), config.GRADER_MEMORY_MB)
+        self.grader_mb = config.GRADER_MEMORY_MB
 
     def baseline(self, kind):
         if kind not in self._baselines:
@@ -171,7 +171,14 @@ class MemoryBudget:
         wanted = base["pss_mb"] + config.STUDENT_MEMORY_MB.get(module, config.STUDENT_MEMORY_MB["default"])
         if base.get("cuda"):
             return wanted  # does not fit Gradescope anyway; keep the verdict the CPU build would give
-        return min(wanted, config.TREE_MEMORY_MB - self.grader_mb)
+        self.grader_mb = max(self.grader_mb, own_memory_mb())  # as it is now, when a worker starts
+        cap = config.TREE_MEMORY_MB - self.grader_mb
+        if wanted > cap:
+            note = (f"{module}: the student's share was cut to {cap - base['pss_mb']} MB above the idle worker's "
+                    f"{base['pss_mb']} MB to keep the whole grading within {config.TREE_MEMORY_MB} MB.")
+            if note not in self._notes:
+                self._notes.append(note)
+        return min(wanted, cap)
 
     def address_space_mb(self, module, default):
         """RLIMIT_AS for the worker: the baseline's mappings (CUDA maps ~3 GB) plus room."""

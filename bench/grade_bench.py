@@ -90,7 +90,8 @@ def grade_once(submission, cores, training):
     extra = results.get("extra_data", {})
     return {"score": results["score"], "max": sum(t["max_score"] for t in results["tests"]),
             "cpu": cpu_total, "student_cpu": float(extra.get("student_cpu_seconds", 0.0)), "wall": wall,
-            "peak_mb": peak / 2 ** 20, "isolation": extra.get("isolation", "?"), "memory": extra.get("memory", {}),
+            "peak_mb": peak / 2 ** 20, "student_peak_mb": float(extra.get("student_peak_memory_mb", 0.0)),
+            "isolation": extra.get("isolation", "?"), "memory": extra.get("memory", {}),
             "lost": [f"{t['name']}: {(t.get('output') or '').strip()[:160]}" for t in results["tests"]
                      if t["score"] < t["max_score"]]}
 
@@ -135,9 +136,11 @@ def main():
             print(f"  wall time            {figures['wall']:.1f} s on core(s) {args.cores} (half a CPU: about "
                   f"{2 * figures['wall']:.0f} s; limit 600 s)")
             print(f"  peak memory (PSS)    {figures['peak_mb']:.0f} MB for the whole tree (limit 768 MB)")
+            print(f"  student's processes  {figures['student_peak_mb']:.0f} MB at most (PSS, summed)")
             baselines = figures["memory"].get("baselines", {})
             if baselines:
-                print("  idle worker          " + ", ".join(f"{k} {v['pss_mb']} MB" for k, v in baselines.items()))
+                print("  idle worker          " + ", ".join(f"{k} {v['pss_mb']} MB" for k, v in baselines.items())
+                      + f"; grader {figures['memory'].get('grader_mb', '?')} MB")
             print(f"  isolation            {figures['isolation']}")
             for line in figures["lost"]:
                 print(f"  lost points          {line}")

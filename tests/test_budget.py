@@ -47,6 +47,7 @@ def test_with_a_cpu_build_the_whole_tree_stays_within_the_cap():
     assert budget.memory_mb("torch_models") == config.TREE_MEMORY_MB - budget.grader_mb
     for module in ("calculus", "mlp", "torch_models"):
         assert budget.grader_mb + budget.memory_mb(module) <= config.TREE_MEMORY_MB < 768
+    assert [note for note in budget.notes() if "torch_models: the student's share was cut" in note]
 
 
 def test_a_failed_measurement_falls_back_and_says_so():
