@@ -62,12 +62,12 @@ def test_baselines_are_measured_once_per_environment_and_a_foreign_cache_is_igno
     cache, calls = tmp_path / "baselines.json", []
     MemoryBudget(measure=fake(CPU, calls), cache_file=str(cache)).memory_mb("torch_models")
     MemoryBudget(measure=fake(CPU, calls), cache_file=str(cache)).memory_mb("torch_models")
-    assert calls == ["torch"]
+    assert calls == ["torch", "torch"]  # two runs, the smaller kept, for both gradings
     data = json.loads(cache.read_text())
     cache.write_text(json.dumps({key: dict(value, pss_mb=5000) for key, value in data.items()}))
     os.chmod(cache, 0o666)  # anyone could have written this: not trusted
     assert MemoryBudget(measure=fake(CPU, calls), cache_file=str(cache)).memory_mb("torch_models") < 1000
-    assert calls == ["torch", "torch"]
+    assert calls == ["torch"] * 4
 
 
 def test_an_idle_numpy_worker_is_measured_here():
