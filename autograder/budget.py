@@ -1,7 +1,8 @@
 """The memory budget of one grading, measured in the environment it runs in.
 
-An idle worker costs what its interpreter and libraries cost here: about 25 MB
-with numpy, about 220 MB with torch's CPU build, and about 700 MB with torch's
+An idle worker costs what its interpreter and libraries cost here: about 20 MB
+with numpy, 250-360 MB with torch's CPU build once an optimizer has stepped
+(less when other processes share its libraries), and about 850 MB with torch's
 CUDA build (which a Linux machine gets from the public index without the
 CPU-only one). At the start of a grading :class:`MemoryBudget` measures that
 baseline once (with torch only when ``torch_models`` is graded) and gives the
