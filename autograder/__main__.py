@@ -4,7 +4,8 @@
     python -m autograder batch DIR --out OUT [--jobs N]     grade a class, write grades.csv and report.html
     python -m autograder report OUT                         rebuild OUT/report.html
     python -m autograder build --out autograder.zip         the zip to upload to Gradescope
-    python -m autograder check [DIR]                        the students' self-check (student_template/check.py)
+    python -m autograder check [DIR]                        the students' self-check (student_template/check.py),
+                                                            on .py files or notebooks
 """
 import argparse
 import os
@@ -61,6 +62,9 @@ def build_parser():
     build.add_argument("--out", default="autograder.zip", help="the zip to write (default: autograder.zip)")
     build.add_argument("--parts", type=parse_parts,
                        help="grade only these modules, with their points scaled to 100 (default: all)")
+    build.add_argument("--student", action="store_true",
+                       help="instead, regenerate what ships to students from student_template/*.py and the "
+                            "grader's checks: student_template/homework.ipynb and student_template/check.py")
     build.set_defaults(run=run_build)
 
     check = commands.add_parser("check", help="the students' self-check on a folder (no grading)")
@@ -95,6 +99,11 @@ def run_report(args):
 
 
 def run_build(args):
+    if args.student:
+        from .student_build import build_student
+        for path in build_student():
+            print(f"wrote {path}")
+        return 0
     from .build import build, listing
     names = build(args.out, parts=args.parts)
     print("\n".join(listing(args.out)))

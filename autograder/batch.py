@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from . import processes
 from .grade import internal_error_results, write_results
 from .results import MODULE_ORDER
 
@@ -166,20 +166,7 @@ def fingerprint(path):
 
 def _kill_tree(process):
     """Kill a grader process and everything it started (sandbox workers run in their own sessions)."""
-    from .sandbox import _descendants, _process_table
-    try:
-        pids = _descendants(process.pid, _process_table())
-    except OSError:
-        pids = []
-    for pid in [process.pid] + pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        pass
+    processes.kill_tree(process.pid)
 
 
 class Runner:

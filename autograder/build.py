@@ -4,7 +4,7 @@
 
 The zip holds ``setup.sh`` and ``run_autograder`` at its root (Gradescope
 runs them from ``/autograder/source``), ``requirements.txt``, ``autograder/``
-and ``reference/``; never ``tests/``, ``student_template/``, ``.git`` or
+``coursedata/`` and ``reference/``; never ``tests/``, ``student_template/``, ``.git`` or
 caches. With ``--parts`` only those modules are graded and their points are
 scaled to 100: the choice is stored in ``autograder/parts.json``, which the
 ``grade`` command reads when it is given no ``--parts``.
@@ -27,8 +27,10 @@ _SKIP_SUFFIXES = (".pyc", ".pyo", ".orig", ".rej", ".swp", "~")
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # the same files give the same zip
 # Instructor tools and what only they import: grading on Gradescope never needs them
 # (tests/test_build.py imports everything grading does from an unpacked zip).
+# A name ending in "/" stands for a whole folder.
 INSTRUCTOR_ONLY = ("autograder/batch.py", "autograder/report.py", "autograder/build.py",
-                   "reference/plots.py", "coursedata/plots.py", "reference/torch_models.py")
+                   "autograder/student_build.py", "autograder/student_notebook.py", "autograder/student_checks/",
+                   "coursedata/plots.py", "reference/torch_models.py")
 
 
 def _files(repo):
@@ -43,7 +45,7 @@ def _files(repo):
                 path = os.path.join(root, name)
                 archive_name = os.path.relpath(path, repo).replace(os.sep, "/")
                 # a developer's own parts.json never leaks into a build
-                if archive_name not in INSTRUCTOR_ONLY and archive_name != PARTS_NAME:
+                if not archive_name.startswith(INSTRUCTOR_ONLY) and archive_name != PARTS_NAME:
                     yield path, archive_name
 
 

@@ -2,9 +2,9 @@
 import json
 import os
 
-# Fashion-MNIST: models are trained on the first TRAIN_SUBSET training images
+# Fashion-MNIST: models are trained on the first TRAIN_SUBSET training images, in file order
 # (to fit Gradescope's 768 MB and 10 minutes) and tested on all 10,000 test images.
-from reference.data import GRADER_TRAIN_SUBSET as TRAIN_SUBSET
+TRAIN_SUBSET = 20000
 
 # Test error / accuracy bars, calibrated from bench/train_bench.py (see README).
 MLP_MAX_TEST_ERROR = 0.20

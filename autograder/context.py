@@ -13,6 +13,7 @@ import numpy as np
 
 from . import config
 from .budget import MemoryBudget
+from .safe import safe_json
 from .sandbox import Limits, ModuleUnavailable, Sandbox, StudentError, StudentTimeout
 from .submission import MODULES, Submission
 
@@ -70,7 +71,7 @@ class GradingContext:
 
     def record(self, key, value):
         """Keep a JSON-able value (e.g. a learning curve) in this test's ``extra_data``."""
-        self.artifacts.setdefault(self.current_test, {})[key] = _jsonable(value)
+        self.artifacts.setdefault(self.current_test, {})[key] = safe_json(value)  # bounded at once
 
     def remaining(self):
         return self.deadline - time.monotonic()
@@ -83,7 +84,7 @@ class GradingContext:
         ``FashionDataMissing`` (a message for the instructor) if no data is found.
         """
         if self._fashion is None:
-            from reference.data import load_fashion_mnist
+            from coursedata.fashion_mnist import load_fashion_mnist
             try:
                 data = load_fashion_mnist(self.data_dir)
             except Exception as err:  # the loader's own error lists where it looked
@@ -99,18 +100,6 @@ class GradingContext:
                 self.sandbox.share(path)
             self._fashion = (np.asarray(X_test), np.asarray(y_test, dtype=np.int64))
         return self._fashion
-
-
-def _jsonable(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 class FashionDataMissing(AssertionError):
@@ -156,7 +145,7 @@ class StudentModule:
         message = f"{self.name}.py was not found in your submission, so its tests score 0."
         found = sorted(self.context.submission.files)
         message += f" Files found: {', '.join(found) if found else 'none'}."
-        notes = [n for n in self.context.submission.notes if f"{self.name}.py" in n]
+        notes = [n for n in self.context.submission.notes if f"{self.name}.py" in n or ".ipynb" in n]
         return message + ("\n" + "\n".join(notes) if notes else "")
 
     def has(self, function):

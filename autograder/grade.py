@@ -3,24 +3,29 @@
 The order matters for safety: the results file is written only after every
 process of the student's has been killed, and atomically (a temporary file
 renamed over the target), so nothing the student's code did to that path
-survives.
+survives. Writing and printing are inside the protection too: ``grade`` always
+leaves a valid, strict-JSON results file and returns normally.
 """
+import fcntl
 import io
 import json
 import os
+import resource
 import shutil
 import stat
 import sys
 import tempfile
 import time
 import traceback
-from contextlib import redirect_stdout
+from contextlib import contextmanager, redirect_stdout
 
 import pytest
 
 from . import config
+from . import confine
 from . import context as grading_context
-from .results import ResultsPlugin
+from .results import MAX_OUTPUT_CHARS, ResultsPlugin
+from .safe import printable, safe_json
 from .submission import MODULES, Submission, SubmissionError, locate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -28,39 +33,93 @@ REPO = os.path.dirname(HERE)
 GRADED_DIR = os.path.join(HERE, "graded")
 
 
-def protect_grader_files():
-    """As root, make the grader's checkout unreadable to the student's uid.
+PROTECTION_LOCK = "/run/lock/autograder-protection"   # shared by every grading on the machine
+SYSTEM_LABEL_DIRS = ("/usr/share/datasets/fashion-mnist",)
 
-    Everything at the top of the repository (reference, tests, the git history,
-    ...) loses its group and other permissions, except virtual environments,
-    which the student's interpreter needs (whichever one the next grading uses). The student's process gets its worker
-    code as a copy in the sandbox, so it needs nothing else from here.
-    """
-    if os.geteuid() != 0:
-        return
+
+def _protected_paths(data_dir):
+    """What the student's uid must not read when no file allow-list holds it: the checkout
+    (virtual environments aside: the student's interpreter needs one) and the test labels."""
     venv = os.path.realpath(sys.prefix)
+    paths = []
     for name in os.listdir(REPO):
         path = os.path.join(REPO, name)
         is_a_venv = os.path.exists(os.path.join(path, "pyvenv.cfg"))  # packages only, nothing secret
-        if os.path.islink(path) or os.path.realpath(path) == venv or is_a_venv:
-            continue
-        os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & 0o700)
-
-
-def protect_test_labels(data_dir):
-    """As root, make Fashion-MNIST's test-label files readable only by root.
-
-    Student code could otherwise read the answers from the system-wide copy.
-    """
-    if os.geteuid() != 0:
-        return
-    candidates = [data_dir, os.environ.get("FASHION_MNIST_DIR"), "/usr/share/datasets/fashion-mnist",
-                  os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "fashion-mnist")]
-    for folder in filter(None, candidates):
+        if not (os.path.islink(path) or os.path.realpath(path) == venv or is_a_venv):
+            paths.append(path)
+    folders = [data_dir, os.environ.get("FASHION_MNIST_DIR"), *SYSTEM_LABEL_DIRS,
+               os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "fashion-mnist")]
+    for folder in filter(None, folders):
         for name in ("t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte"):
-            path = os.path.join(folder, name)
-            if os.path.isfile(path):
-                os.chmod(path, 0o600)
+            if os.path.isfile(os.path.join(folder, name)):
+                paths.append(os.path.join(folder, name))
+    return paths
+
+
+@contextmanager
+def protect_files_for_grading(data_dir, log):
+    """Without Landlock, as root: strip group/other permissions from the grader's files and the
+    test labels while gradings run, and put every mode back when the last one ends.
+
+    Gradings running at the same time share one record of the original modes
+    (``PROTECTION_LOCK.json``). Each holds a shared lock on ``PROTECTION_LOCK``
+    while it grades; the one that ends last (it can then take that lock
+    exclusively) restores the modes. ``PROTECTION_LOCK.mutex`` orders starts and ends.
+    """
+    if os.geteuid() != 0 or any(layer.startswith("landlock") for layer in confine.available_layers()):
+        yield []
+        return
+    record = PROTECTION_LOCK + ".json"
+    os.makedirs(os.path.dirname(PROTECTION_LOCK), exist_ok=True)
+    users = open(PROTECTION_LOCK, "a")
+    protected = []
+    try:
+        with _mutex():
+            try:
+                if not os.path.exists(record):
+                    modes = {path: stat.S_IMODE(os.stat(path).st_mode) for path in _protected_paths(data_dir)}
+                    with open(record, "w") as f:
+                        json.dump(modes, f)
+                    for path, mode in modes.items():
+                        os.chmod(path, mode & 0o700)
+                with open(record) as f:
+                    protected = sorted(json.load(f))
+            except (OSError, ValueError) as err:  # e.g. a read-only folder: grade anyway, and say so
+                log.append(f"could not protect the grader's files: {err}")
+            fcntl.flock(users, fcntl.LOCK_SH)
+        yield protected
+    finally:
+        with _mutex():
+            fcntl.flock(users, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(users, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # another grading still runs: it restores the modes when it ends
+                pass
+            else:
+                _restore_modes(record, log)
+            users.close()
+
+
+@contextmanager
+def _mutex():
+    with open(PROTECTION_LOCK + ".mutex", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _restore_modes(record, log):
+    try:
+        if os.path.exists(record):
+            with open(record) as f:
+                modes = json.load(f)
+            for path, mode in modes.items():
+                try:
+                    os.chmod(path, mode)
+                except OSError as err:
+                    log.append(f"could not restore the mode of {path}: {err}")
+            os.unlink(record)
+    except (OSError, ValueError) as err:
+        log.append(f"could not restore the grader's file modes: {err}")
 
 
 def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_dir=None,
@@ -70,12 +129,11 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
     ``parts`` restricts grading to some modules (points are not rescaled here);
     ``training=False`` leaves out the tests that train on Fashion-MNIST (a quick check);
     ``rescale=True`` scales the points of the graded tests to add up to 100.
-    Returns the results dict. Never raises because of what the student did.
+    Returns the results dict. Never raises because of what the student did, and
+    leaves a valid results file whatever happens (a bug of ours included).
     """
     started = time.monotonic()
     parts = list(parts or MODULES)
-    protect_grader_files()
-    protect_test_labels(data_dir)
     workdir = tempfile.mkdtemp(prefix="autograder-unpack-")
     notes, log = [], []
     try:
@@ -88,9 +146,11 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
         kwargs = {"hidden_seed": hidden_seed, "data_dir": data_dir}
         if budget_seconds is not None:
             kwargs["budget_seconds"] = budget_seconds
-        with grading_context.GradingContext(submission, **kwargs) as ctx:
+        with protect_files_for_grading(data_dir, log) as chmodded, \
+                grading_context.GradingContext(submission, **kwargs) as ctx:
             plugin = ResultsPlugin(ctx.artifacts, lambda nodeid: setattr(ctx, "current_test", nodeid))
-            isolation = ctx.sandbox.isolation
+            isolation = list(ctx.sandbox.isolation) + (["chmod while grading"] if chmodded else [])
+            spare_uid, summary = ctx.sandbox.uid, ctx.sandbox.summary
             pytest_output = io.StringIO()
             with redirect_stdout(pytest_output):
                 exit_code = pytest.main(_pytest_args(parts, training), plugins=[plugin])
@@ -102,11 +162,16 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
         if exit_code not in (0, 1) or not plugin.results:
             log.append(f"pytest exit code {exit_code}:\n{pytest_output.getvalue()[-4000:]}")
         entries = rescaled(plugin.entries()) if rescale else plugin.entries()
+        for entry in entries:
+            if entry.get("output"):
+                entry["output"] = submission.explain(entry["output"])[:2 * MAX_OUTPUT_CHARS]
         results = build_results(entries, submission, notes, time.monotonic() - started)
         if config.LEADERBOARD and leaderboard(entries):
             results["leaderboard"] = leaderboard(entries)
-        results["extra_data"] = {"isolation": isolation, "student_cpu_seconds": round(student_cpu, 2),
+        results["extra_data"] = {"isolation": isolation, "isolation_summary": summary, "spare_uid": spare_uid,
+                                 "student_cpu_seconds": round(student_cpu, 2),
                                  "student_peak_memory_mb": round(peak / 2 ** 20, 1),
+                                 "grader_peak_memory_mb": round(_own_peak_memory_mb(), 1),
                                  "hidden_seed": ctx.hidden_seed, "memory": memory}
         if not results["tests"]:
             results = internal_error_results("no graded test ran", time.monotonic() - started)
@@ -115,11 +180,36 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
         results = internal_error_results("the grader itself failed", time.monotonic() - started)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    write_results(results, results_path)
-    print_table(results, stream)
-    if log:
-        print("\nGrader log (for the instructor):\n" + "\n".join(log)[-20000:], file=stream)
+    try:
+        results = write_results(results, results_path)
+    except Exception:  # e.g. a value no sanitising foresaw: the honest fallback, then give up quietly
+        log.append(traceback.format_exc())
+        results = internal_error_results("the results could not be written", time.monotonic() - started)
+        try:
+            write_results(results, results_path)
+        except Exception:
+            log.append(traceback.format_exc())
+    try:
+        print_table(results, stream)
+        if log:
+            print(printable("\nGrader log (for the instructor):\n" + "\n".join(map(str, log))[-20000:], 30000),
+                  file=stream)
+    except Exception:  # printing must never undo a written results file
+        pass
     return results
+
+
+def _own_peak_memory_mb():
+    """Peak resident memory of this process since it started. VmHWM, not getrusage's ru_maxrss:
+    that one also counts the memory of the process that forked us, before our exec."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _pytest_args(parts, training):
@@ -141,7 +231,7 @@ def rescaled(entries, total=100.0):
 
 
 def build_results(entries, submission, notes, seconds):
-    found = [f"{m}.py" for m in MODULES if submission.has(m)]
+    found = [submission.describe(m) for m in MODULES if submission.has(m)]
     missing = [f"{m}.py" for m in MODULES if not submission.has(m)]
     summary = [f"Files graded: {', '.join(found) if found else 'none'}."]
     if missing:
@@ -182,27 +272,58 @@ def internal_error_results(reason, seconds):
                        "output": f"The autograder failed: {reason}."}]}
 
 
+MAX_RESULTS_BYTES = 900_000   # Gradescope accepts 1 MB; a margin for what batch adds
+
+
 def write_results(results, path):
+    """Write ``results`` as strict JSON, atomically (temporary file renamed over ``path``).
+
+    Everything is made safe first (see :func:`results.safe_json`); if it is still too
+    large, extra data and then long messages are dropped. Returns what was written.
+    """
+    results = safe_json(results)
+    text = json.dumps(results, indent=1, allow_nan=False)
+    if len(text) > MAX_RESULTS_BYTES:
+        for test in results.get("tests", []):
+            test.pop("extra_data", None)
+        text = json.dumps(results, indent=1, allow_nan=False)
+    if len(text) > MAX_RESULTS_BYTES:
+        share = max(200, MAX_RESULTS_BYTES // (2 * max(1, len(results.get("tests", [])))))
+        for test in results.get("tests", []):
+            if len(test.get("output", "")) > share:
+                test["output"] = test["output"][:share] + "\n[...]"
+        results["output"] = results.get("output", "")[:MAX_RESULTS_BYTES // 4]
+        text = json.dumps(results, indent=1, allow_nan=False)
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".results-", dir=folder)
-    with os.fdopen(handle, "w") as out:
-        json.dump(results, out, indent=2)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
+    return results
 
 
 def print_table(results, stream):
     tests = results["tests"]
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+
+    def show(text):
+        print(printable(text, 100_000).encode(encoding, "replace").decode(encoding), file=stream)
     width = min(max((len(t["name"]) for t in tests), default=10), 70)
-    print(f"{'#':>6}  {'test':<{width}}  {'points':>11}  message", file=stream)
+    show(f"{'#':>6}  {'test':<{width}}  {'points':>11}  message")
     for test in tests:
         first = (test.get("output") or "").strip().splitlines()
         message = first[0][:90] if first else ""
         points = f"{test['score']:g}/{test['max_score']:g}"
-        print(f"{test['number']:>6}  {test['name'][:width]:<{width}}  {points:>11}  {message}", file=stream)
+        show(f"{test['number']:>6}  {test['name'][:width]:<{width}}  {points:>11}  {message}")
     total = sum(t["max_score"] for t in tests)
-    print(f"\nTotal: {results['score']:g} / {total:g}", file=stream)
+    show(f"\nTotal: {results['score']:g} / {total:g}")
     if results.get("output"):
-        print(results["output"], file=stream)
+        show(results["output"])

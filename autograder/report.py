@@ -167,7 +167,7 @@ def time_chart(rows):
 
 
 def learning_curves_picture(history, title):
-    from reference.plots import plot_learning_curves
+    from coursedata.plots import plot_learning_curves
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.6))
     plot_learning_curves(history, axes, title=title)
@@ -176,7 +176,7 @@ def learning_curves_picture(history, title):
 
 def decision_regions_picture(grid, title):
     """Decision regions from a recorded grid: the classes predicted at xs x ys, and the training points."""
-    from reference.plots import plot_decision_regions
+    from coursedata.plots import plot_decision_regions
     plt = _plt()
     xs, ys = np.asarray(grid["xs"], dtype=float), np.asarray(grid["ys"], dtype=float)
     classes = np.asarray(grid["classes"]).reshape(len(ys), len(xs))

@@ -11,6 +11,8 @@ import traceback
 import pytest
 
 from .compare import CheckFailed
+from .context import FashionDataMissing
+from .safe import bounded_extra_data, printable
 from .sandbox import StudentError
 
 MAX_OUTPUT_CHARS = 4000
@@ -68,9 +70,9 @@ class ResultsPlugin:
         if message and hidden:
             message = str(hidden)
         if message:
-            entry["output"] = message if len(message) <= MAX_OUTPUT_CHARS else message[:MAX_OUTPUT_CHARS] + "\n[...]"
+            entry["output"] = printable(message, MAX_OUTPUT_CHARS)
         if self.artifacts.get(item.nodeid):
-            entry["extra_data"] = self.artifacts[item.nodeid]
+            entry["extra_data"] = bounded_extra_data(self.artifacts[item.nodeid])
         self.results[item.nodeid] = entry
 
     def _message(self, item, call, report):
@@ -80,15 +82,17 @@ class ResultsPlugin:
         error = excinfo.value
         if isinstance(error, pytest.skip.Exception):
             return f"Not run: {error}"
-        if isinstance(error, (CheckFailed, StudentError, AssertionError)):
-            return str(error).strip() or "Failed."
-        if "Timeout" in type(error).__name__:
-            return "This test ran out of time."
-        self.log.append(f"{item.nodeid}:\n" + "".join(traceback.format_exception(
-            type(error), error, error.__traceback__)))
-        return ("The grader could not check this result "
-                f"({type(error).__name__}: {str(error)[:300]}). Check that the returned value has "
-                "the type the assignment asks for; if it does, please tell your instructor.")
+        if isinstance(error, (CheckFailed, StudentError)):  # the student's fault: the message is for them
+            return printable(error, MAX_OUTPUT_CHARS).strip() or "Failed."
+        self.log.append(f"{item.nodeid}:\n" + printable("".join(traceback.format_exception(
+            type(error), error, error.__traceback__)), 20_000))
+        if isinstance(error, pytest.fail.Exception) and "Timeout" in str(error):
+            return ("The autograder stopped this test after its overall time limit. This is a problem "
+                    "of the autograder, not a verdict on your work: please tell your instructor.")
+        if isinstance(error, FashionDataMissing):  # its message says whose problem it is
+            return printable(error, MAX_OUTPUT_CHARS)
+        return ("The autograder itself failed in this test "
+                f"({type(error).__name__}). This is not a verdict on your work: please tell your instructor.")
 
     def entries(self):
         def order(entry):
@@ -97,3 +101,4 @@ class ResultsPlugin:
             number = [int(p) if p.isdigit() else 0 for p in entry["number"].split(".")]
             return rank, number
         return sorted(self.results.values(), key=order)
+

@@ -3,8 +3,13 @@
 A submission holds any of the five contract files at its top or inside one
 nested folder (how most zip tools pack a folder). Zips are unpacked with care:
 no absolute paths, no ``..``, no links, bounded size and count. Files that look
-like a misnamed contract file (``Calculus.py``, ``mlp (1).py``, a notebook)
-produce a note telling the student how to fix it.
+like a misnamed contract file (``Calculus.py``, ``mlp (1).py``) produce a note
+telling the student how to fix it.
+
+Jupyter notebooks are submissions too (see :mod:`autograder.notebook`): each
+part a notebook holds becomes a generated ``<part>.py`` in the caller's work
+folder, with a line map so that messages quote the notebook's cells. A part
+that also comes as a ``.py`` file is graded from the ``.py``.
 """
 import os
 import re
@@ -14,11 +19,14 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 
+from . import notebook as notebooks
+
 MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
 MAX_FILE_BYTES = 2 << 20
 MAX_ZIP_BYTES = 64 << 20
 MAX_ZIP_ENTRIES = 2000
 MAX_PY_FILES = 50
+MAX_NOTEBOOKS = 10
 _IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", ".idea", ".vscode"}
 
 
@@ -32,6 +40,9 @@ class Submission:
     files: dict = field(default_factory=dict)      # file name -> path on disk
     notes: list = field(default_factory=list)
     folder: str = ""
+    origins: dict = field(default_factory=dict)    # generated file name -> the notebook it came from
+    line_maps: dict = field(default_factory=dict)  # generated file name -> notebook.LineMap
+    cell_notes: dict = field(default_factory=dict)  # notebook name -> its cells that could not be read
 
     def has(self, module):
         return f"{module}.py" in self.files
@@ -39,6 +50,22 @@ class Submission:
     @property
     def modules(self):
         return [m for m in MODULES if self.has(m)]
+
+    def describe(self, module):
+        """``calculus.py``, or ``calculus.py (from homework.ipynb)`` for a notebook's part."""
+        name = f"{module}.py"
+        return f"{name} (from {self.origins[name]})" if name in self.origins else name
+
+    def explain(self, message):
+        """A test's message with notebook places instead of generated lines, and, for a notebook's
+        part, the cells that were left out (a function missing from the part may be in one of them)."""
+        text = notebooks.relocate(message, self.line_maps)
+        for name, origin in self.origins.items():
+            notes = self.cell_notes.get(origin)
+            part = name[:-3]
+            if notes and (f"{name} does not define" in text or f"module '{part}' has no attribute" in text):
+                text += "\n" + "\n".join(notes)
+        return text
 
 
 def locate(path, workdir):
@@ -51,15 +78,16 @@ def locate(path, workdir):
         raise SubmissionError(f"The submission {path!r} does not exist.")
     if os.path.isfile(path):
         if not zipfile.is_zipfile(path):
-            if path.endswith(".py"):
-                return _collect(os.path.dirname(os.path.abspath(path)) or ".", only=os.path.basename(path))
-            raise SubmissionError(f"{os.path.basename(path)} is neither a folder nor a zip file.")
+            if path.endswith((".py", ".ipynb")):
+                return _collect(os.path.dirname(os.path.abspath(path)) or ".", workdir,
+                                only=os.path.basename(path))
+            raise SubmissionError(f"{os.path.basename(path)} is neither a folder, a zip file nor a notebook.")
         skipped = []
         path = _unzip(path, workdir, skipped)
-        submission = _collect(_find_folder(path))
+        submission = _collect(_find_folder(path), workdir)
         submission.notes = skipped + submission.notes
         return submission
-    return _collect(_find_folder(path))
+    return _collect(_find_folder(path), workdir)
 
 
 def _unzip(path, workdir, skipped):
@@ -81,10 +109,11 @@ def _unzip(path, workdir, skipped):
                     skipped.append(f"{name} in the zip was ignored: links and paths outside "
                                    "the zip's folder are not read.")
                     continue
-                if not parts[-1].endswith(".py"):
-                    continue  # only Python files are ever used
+                if not parts[-1].endswith((".py", ".ipynb")):
+                    continue  # only Python files and notebooks are ever used
+                limit = notebooks.MAX_NOTEBOOK_BYTES if name.endswith(".ipynb") else MAX_FILE_BYTES
                 total += entry.file_size
-                if entry.file_size > MAX_FILE_BYTES or total > MAX_ZIP_BYTES:
+                if entry.file_size > limit or total > MAX_ZIP_BYTES:
                     raise SubmissionError(f"{name} in the zip is too large ({entry.file_size} bytes).")
                 destination = os.path.join(target, *parts)
                 os.makedirs(os.path.dirname(destination), exist_ok=True)
@@ -109,7 +138,7 @@ def _count_modules(path):
         names = set(os.listdir(path))
     except OSError:
         return 0
-    return sum(f"{m}.py" in names for m in MODULES)
+    return sum(f"{m}.py" in names for m in MODULES) + any(n.endswith(".ipynb") for n in names)
 
 
 def _find_folder(path):
@@ -123,20 +152,25 @@ def _find_folder(path):
     return best[0] if best[1] else path
 
 
-def _collect(folder, only=None):
+def _collect(folder, workdir, only=None):
     submission = Submission(folder=folder)
     try:
         entries = sorted(os.listdir(folder))
     except OSError as err:
         raise SubmissionError(f"The submission folder could not be read: {err}") from None
+    notebook_paths = []
     for name in entries:
         path = os.path.join(folder, name)
         if only and name != only:
             continue
-        if not name.endswith(".py") or not os.path.isfile(path):
+        if not name.endswith((".py", ".ipynb")) or not os.path.isfile(path):
             continue
         if os.path.islink(path):
             submission.notes.append(f"{name} is a symbolic link and was ignored: upload the file itself.")
+            continue
+        if name.endswith(".ipynb"):
+            if len(name) <= 100 and len(notebook_paths) < MAX_NOTEBOOKS:
+                notebook_paths.append(path)
             continue
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
             continue
@@ -145,8 +179,39 @@ def _collect(folder, only=None):
             continue
         if len(submission.files) < MAX_PY_FILES:
             submission.files[name] = path
+    _add_notebooks(submission, notebook_paths, workdir)
     submission.notes += _misnamed(entries, submission)
     return submission
+
+
+def _add_notebooks(submission, paths, workdir):
+    """Write each part the notebooks hold as ``<part>.py`` in ``workdir`` (a ``.py`` file wins)."""
+    read = []
+    for path in paths:
+        try:
+            notebook = notebooks.read(path, os.path.basename(path))
+        except notebooks.NotebookError as err:
+            submission.notes.append(f"{err} None of its code was graded.")
+            continue
+        submission.notes += notebook.notes
+        if notebook.notes:
+            submission.cell_notes[notebook.name] = notebook.notes
+        read.append(notebook)
+    py_parts = [m for m in MODULES if submission.has(m)]
+    chosen, notes = notebooks.assign_parts(read, py_parts)
+    submission.notes += notes
+    if not chosen:
+        return
+    target = os.path.join(workdir, "notebook-parts")
+    os.makedirs(target, exist_ok=True)
+    for part, notebook in chosen.items():
+        source, line_map = notebook.module_source(part)
+        path = os.path.join(target, f"{part}.py")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(source)
+        submission.files[f"{part}.py"] = path
+        submission.origins[f"{part}.py"] = notebook.name
+        submission.line_maps[f"{part}.py"] = line_map
 
 
 def _misnamed(entries, submission):
@@ -156,6 +221,8 @@ def _misnamed(entries, submission):
             continue
         wanted = f"{module}.py"
         for name in entries:
+            if name.endswith(".ipynb"):
+                continue  # notebooks are read as they are
             stem = re.sub(r"[\s_\-]*(\(\d+\)|copy|\d+)$", "", os.path.splitext(name)[0], flags=re.I)
             if name != wanted and stem.lower().replace("-", "_") == module:
                 notes.append(f"Found {name!r} but not {wanted!r}: rename it to {wanted}.")

@@ -2,8 +2,9 @@
 
 Runs as ``python -I worker.py CONFIG_JSON`` in the sandbox directory, as an
 unprivileged user when the grader is root. Before any student code runs it
-lowers its own resource limits (they can't be raised again), moves the
-protocol pipes out of the way, and then imports one student module. It then
+moves the protocol pipes out of the way and confines itself (``confine.py``:
+resource limits, no_new_privs, Landlock, seccomp; none can be undone), and
+then imports one student module. It then
 answers requests from the grader, one at a time:
 
     {"op": "call", "name": "sigmoid", "args": [...], "kwargs": {...}}
@@ -17,7 +18,6 @@ import importlib
 import importlib.util
 import json
 import os
-import resource
 import sys
 import time
 import traceback
@@ -32,9 +32,7 @@ def _load_beside(filename, name):
     return module
 
 
-def apply_limits(limits):
-    for name, value in limits.items():
-        resource.setrlimit(getattr(resource, name), (value, value))
+def lower_oom_priority():
     try:
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")  # if memory runs out, the kernel kills this process first
@@ -43,37 +41,27 @@ def apply_limits(limits):
 
 
 class Channel:
+    """Frames of the data-only codec over the two protocol pipes."""
+
     def __init__(self, read_fd, write_fd, codec):
         self.read_fd, self.write_fd, self.codec = read_fd, write_fd, codec
 
     def receive(self):
-        header = self._read_exact(8)
-        if header is None:
-            return None
-        body = self._read_exact(int.from_bytes(header, "big"))
-        return None if body is None else self.codec.decode(body)
+        return self.codec.read_frame(self.read_fd)
 
     def send(self, message):
         try:
-            data = self.codec.encode(message)
-        except (self.codec.CodecError, ValueError, TypeError) as err:
-            data = self.codec.encode({"ok": False, "error": {
-                "kind": "unencodable", "type": type(err).__name__, "message": str(err)[:500]}})
-        frame = len(data).to_bytes(8, "big") + data
-        view = memoryview(frame)
-        while view:
-            written = os.write(self.write_fd, view)
-            view = view[written:]
+            self.codec.write_frame(self.write_fd, message)
+        except Exception as err:  # anything the value does while being encoded: tell the grader
+            self.codec.write_frame(self.write_fd, {"ok": False, "error": {
+                "kind": "unencodable", "type": type(err).__name__, "message": _text(err)[:500]}})
 
-    def _read_exact(self, n):
-        chunks, remaining = [], n
-        while remaining:
-            chunk = os.read(self.read_fd, min(remaining, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+
+def _text(err):
+    try:
+        return str(err)
+    except BaseException:
+        return "(the exception's message could not be shown)"
 
 
 def describe_exception(err, submission_dir):
@@ -89,33 +77,37 @@ def describe_exception(err, submission_dir):
             where = f"{os.path.relpath(last.filename, submission_dir)}, line {last.lineno}, in {last.name}"
     lines = [f"  {os.path.relpath(f.filename, submission_dir)}, line {f.lineno}, in {f.name}: {f.line}"
              for f in frames if f.filename.startswith(submission_dir + os.sep)]
-    try:
-        message = str(err)
-    except BaseException:
-        message = "(the exception's message could not be shown)"
+    message = _text(err)
     return {"kind": "exception", "type": type(err).__name__, "message": message[:2000],
             "where": where, "trace": lines[-8:]}
 
 
 def main():
     config = json.loads(sys.argv[1])
-    apply_limits(config["limits"])
+    lower_oom_priority()
     read_fd = os.dup(config["read_fd"])
     write_fd = os.dup(config["write_fd"])
     os.close(config["read_fd"])
     os.close(config["write_fd"])
     codec = _load_beside("_ag_codec.py", "_ag_codec")
     channel = Channel(read_fd, write_fd, codec)
+    confine = _load_beside("_ag_confine.py", "_ag_confine")
+    try:
+        confine.apply(config["confinement"])
+    except Exception as err:  # no student code has run: this is the grader's problem
+        channel.send({"ok": False, "error": {"kind": "confinement", "type": type(err).__name__,
+                                             "message": _text(err)[:500]}})
+        return
     submission_dir = config["submission_dir"]
     sys.path.insert(0, submission_dir)
     sys.dont_write_bytecode = True
+    tasks = _load_beside("_ag_tasks.py", "_ag_tasks")
 
     try:
         module = importlib.import_module(config["module"])
     except BaseException as err:  # SystemExit and KeyboardInterrupt from student code too
         channel.send({"ok": False, "error": describe_exception(err, submission_dir)})
         return
-    tasks = _load_beside("_ag_tasks.py", "_ag_tasks")
     names = {n: callable(getattr(module, n)) for n in dir(module) if not n.startswith("_")}
     channel.send({"ok": True, "value": names})
 

@@ -10,7 +10,7 @@ Trains, each in its own subprocess (so peak memory is per model),
     mlp         reference.torch_models.MLP                 } and the reference
     convnet     reference.torch_models.ConvNetDropout      } train_torch
 
-on the first GRADER_TRAIN_SUBSET training images (float32 rows in [0, 1];
+on the first TRAIN_SUBSET training images (autograder/config.py) (float32 rows in [0, 1];
 (n, 1, 28, 28) for the conv net) and prints, per model, the error on all
 10,000 test images, the training wall and CPU time (the budget check uses
 CPU time: wall time also counts whatever else the machine is doing), and the
@@ -62,7 +62,7 @@ def _pin_to_one_core():
 def _load(n_train, images):
     """Training subset as float32 (rows or images), labels, uint8 test images, test labels."""
     import numpy as np
-    from reference.data import as_float32_images, as_float32_rows, load_fashion_mnist
+    from coursedata.fashion_mnist import as_float32_images, as_float32_rows, load_fashion_mnist
 
     data = load_fashion_mnist()
     convert = as_float32_images if images else as_float32_rows
@@ -76,7 +76,7 @@ def _load(n_train, images):
 def worker(model_name, n_train, seed):
     """Train one model; return a dict of figures (printed as JSON by main)."""
     import numpy as np
-    from reference.data import as_float32_images, as_float32_rows
+    from coursedata.fashion_mnist import as_float32_images, as_float32_rows
 
     if model_name == "numpy_mlp":
         from reference import mlp
@@ -152,12 +152,12 @@ def run_child(model_name, n_train, seed):
 
 
 def main(argv=None):
-    from reference.data import GRADER_TRAIN_SUBSET
+    from autograder.config import TRAIN_SUBSET
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(MODELS),
                         help="comma-separated subset of " + ",".join(MODELS))
-    parser.add_argument("--n-train", type=int, default=GRADER_TRAIN_SUBSET)
+    parser.add_argument("--n-train", type=int, default=TRAIN_SUBSET)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-pin", action="store_true", help="do not re-exec under taskset")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")

@@ -25,8 +25,10 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
+import shutil  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
@@ -35,11 +37,713 @@ import numpy as np  # noqa: E402
 
 MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
 
-# What the autograder uses on Fashion-MNIST (autograder/config.py says the same).
+# What the autograder uses (generated from autograder/config.py by `python -m autograder build --student`; do not edit).
+
 TRAIN_SUBSET = 20000
-MLP_MAX_TEST_ERROR = 0.20
-TORCH_MIN_TEST_ACCURACY = {"logreg": 0.75, "mlp": 0.78, "convnet": 0.80}
-TRAIN_CPU_SECONDS = {"numpy_mlp": 90, "logreg": 30, "mlp": 60, "convnet": 90}
+MLP_MAX_TEST_ERROR = 0.2
+TORCH_MIN_TEST_ACCURACY = {'logreg': 0.75, 'mlp': 0.78, 'convnet': 0.8}
+TRAIN_CPU_SECONDS = {'numpy_mlp': 90, 'logreg': 30, 'mlp': 60, 'convnet': 90}
+
+
+# Valid hyper-parameters (generated from autograder/hyperparams.py).
+import math
+import numbers
+
+MLP_KEYS = ("dh", "lr", "epochs", "batch_size")
+MLP_OPTIONAL = ("reg",)
+TORCH_KINDS = ("logreg", "mlp", "convnet")
+MAX_HIDDEN = 4096
+MAX_EPOCHS = {"mlp": 1000, "torch": 10000}
+MAX_LR = 10
+
+
+def _show(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and type(value).__name__ != "bool_"
+
+
+def _count_problem(what, value, high):
+    """A message unless ``value`` is a whole number from 1 to ``high`` (8 or 8.0, not 8.5 or True)."""
+    if value is None:
+        return f"{what}: choose a value (it is None)."
+    if not (_is_number(value) and math.isfinite(float(value)) and float(value).is_integer() and 1 <= value <= high):
+        return f"{what} should be an int from 1 to {high}, but is {_show(value)}."
+    return None
+
+
+def _lr_problem(what, value):
+    if value is None:
+        return f"{what}: choose a value (it is None)."
+    if not (_is_number(value) and math.isfinite(float(value)) and 0 < value <= MAX_LR):
+        return f"{what} should be a learning rate with 0 < lr <= {MAX_LR}, but is {_show(value)}."
+    return None
+
+
+def _probability_problem(what, value):
+    if not (_is_number(value) and 0 <= value < 1):
+        return f"{what} should be a dropout probability in [0, 1), but is {_show(value)}."
+    return None
+
+
+def hyperparams_problems(hp, train_subset):
+    """What is wrong with mlp.HYPERPARAMS (keyword arguments of train_mlp); [] when nothing is."""
+    what = "HYPERPARAMS"
+    if not isinstance(hp, dict):
+        return [f"{what} should be a dict of keyword arguments for train_mlp "
+                f"(dh, lr, epochs, batch_size, reg), but it is {_show(hp)}."]
+    missing = [key for key in MLP_KEYS if key not in hp]
+    extra = sorted(str(key) for key in hp if key not in MLP_KEYS + MLP_OPTIONAL)
+    problems = []
+    if missing:
+        problems.append(f"{what} lacks the keys {missing}.")
+    if extra:
+        problems.append(f"{what} has keys {extra} that the grader cannot pass to train_mlp "
+                        f"(allowed: {list(MLP_KEYS + MLP_OPTIONAL)}).")
+    for key, high in (("dh", MAX_HIDDEN), ("epochs", MAX_EPOCHS["mlp"]), ("batch_size", train_subset)):
+        if key in hp:
+            problems.append(_count_problem(f"{what}['{key}']", hp[key], high))
+    if "lr" in hp:
+        problems.append(_lr_problem(f"{what}['lr']", hp["lr"]))
+    if "reg" in hp:
+        reg = hp["reg"]
+        ok = isinstance(reg, (tuple, list)) and len(reg) == 4 and all(
+            _is_number(v) and math.isfinite(float(v)) and 0 <= v < 1 for v in reg)
+        if not ok:
+            problems.append(f"{what}['reg'] should be a tuple of 4 numbers (l11, l12, l21, l22) with "
+                            f"0 <= l < 1, but is {_show(reg)}.")
+    return [p for p in problems if p]
+
+
+def torch_hyperparams_problems(hp, train_subset):
+    """What is wrong with torch_models.TORCH_HYPERPARAMS; [] when nothing is."""
+    if not isinstance(hp, dict):
+        return [f"TORCH_HYPERPARAMS should be a dict with the keys {list(TORCH_KINDS)}, but it is {_show(hp)}."]
+    problems = [f"TORCH_HYPERPARAMS has no dict for {kind!r}." for kind in TORCH_KINDS
+                if not isinstance(hp.get(kind), dict)]
+    for kind in TORCH_KINDS:
+        entry = hp.get(kind)
+        if not isinstance(entry, dict):
+            continue
+        what = f"TORCH_HYPERPARAMS['{kind}']"
+        required = ("epochs", "lr", "batch_size") + (("hidden", "dropout") if kind == "mlp" else ())
+        missing = [key for key in required if key not in entry]
+        if missing:
+            problems.append(f"{what} lacks the keys {missing}.")
+        for key, high in (("epochs", MAX_EPOCHS["torch"]), ("batch_size", train_subset)):
+            if key in entry:
+                problems.append(_count_problem(f"{what}['{key}']", entry[key], high))
+        if "lr" in entry:
+            problems.append(_lr_problem(f"{what}['lr']", entry["lr"]))
+        options = entry.get("options")
+        if options is not None and not isinstance(options, dict):
+            problems.append(f"{what}['options'] should be a dict of keyword arguments for train_torch, "
+                            f"but is {_show(options)}.")
+        if kind == "mlp" and "hidden" in entry:
+            hidden = entry["hidden"]
+            ok = isinstance(hidden, (list, tuple)) and all(
+                _count_problem("", size, MAX_HIDDEN) is None for size in hidden)
+            if not ok:
+                problems.append(f"{what}['hidden'] should be a list of hidden layer sizes (ints from 1 to "
+                                f"{MAX_HIDDEN}), but is {_show(hidden)}.")
+        for key in ("dropout",) if kind == "mlp" else ("p",) if kind == "convnet" else ():
+            if key in entry:
+                problems.append(_probability_problem(f"{what}['{key}']", entry[key]))
+    return [p for p in problems if p]
+
+# Comparing and messages, as in the graded tests (generated from autograder/compare.py).
+import numpy as np
+
+
+class Unsupported:
+    """(In the grader: a value with no data-only encoding; never made here.)"""
+    description = ""
+
+
+class Tensor(np.ndarray):
+    """(In the grader: a torch tensor sent back as an array; never made here.)"""
+
+
+RTOL = 1e-6
+ATOL = 1e-9
+_PREVIEW = 6
+
+
+class CheckFailed(AssertionError):
+    """A graded check failed; the message is meant for the student."""
+
+
+def describe(value):
+    """A short description of a value's type and shape, for messages."""
+    if value is None:
+        return "None"
+    if isinstance(value, Unsupported):
+        return f"an object of type {value.description}"
+    if isinstance(value, np.ndarray):
+        kind = "tensor" if isinstance(value, Tensor) else "array"
+        return f"{kind} of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__} of length {len(value)}"
+    if isinstance(value, dict):
+        return f"dict with keys {sorted(map(str, value))}"
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def preview(array):
+    """A compact, readable rendering of an array (or anything) for messages."""
+    if isinstance(array, np.ndarray):
+        with np.printoptions(precision=6, threshold=12, edgeitems=3, linewidth=100):
+            text = np.array2string(np.asarray(array))
+        return text if len(text) < 400 else text[:400] + " ..."
+    text = repr(array)
+    return text if len(text) < 400 else text[:400] + " ..."
+
+
+def format_inputs(inputs):
+    if not inputs:
+        return ""
+    parts = [f"  {name} = {preview(value) if isinstance(value, np.ndarray) else preview(value)}"
+             for name, value in inputs.items()]
+    return "\nInput:\n" + "\n".join(parts)
+
+
+def as_array(value, what, *, numeric=True, inputs=None):
+    """Convert a returned value to a float/int NumPy array, or fail saying what came back.
+
+    Lists, tuples, scalars and tensors are converted; None, dicts, strings and
+    objects the grader cannot read fail with a message that names them.
+    """
+    if value is None:
+        raise CheckFailed(f"{what} returned None. Did you forget a `return` statement?"
+                          + format_inputs(inputs))
+    if isinstance(value, (Unsupported, dict, str)):
+        raise CheckFailed(f"{what} should return an array, but returned {describe(value)}."
+                          + format_inputs(inputs))
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        raise CheckFailed(f"{what} returned {describe(value)}, which is not a regular array "
+                          "(ragged nested lists?)." + format_inputs(inputs)) from None
+    if numeric and array.dtype.kind not in "biuf":
+        raise CheckFailed(f"{what} returned {describe(value)} that holds non-numbers "
+                          f"(dtype {array.dtype})." + format_inputs(inputs))
+    return np.asarray(array).view(np.ndarray)
+
+
+def assert_shape(got, shape, what, inputs=None):
+    """Fail unless ``got`` (already an array) has exactly ``shape``."""
+    shape = tuple(shape)
+    if got.shape == shape:
+        return
+    hint = ""
+    if got.shape == shape[::-1] and len(shape) == 2:
+        hint = " It looks transposed."
+    elif got.size == int(np.prod(shape)):
+        hint = " Same number of entries: a missing reshape, or a (n, 1) column where (n,) is expected?"
+    elif got.shape == shape[1:]:
+        hint = " The first (batch) axis is missing: did you sum or average over it?"
+    raise CheckFailed(f"{what} returned shape {got.shape}; expected {shape}.{hint}" + format_inputs(inputs))
+
+
+def assert_finite(got, what, inputs=None):
+    bad = ~np.isfinite(got)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise CheckFailed(
+            f"{what} returned {got[index]} at index {index} (nan or inf appears in "
+            f"{int(bad.sum())} of {got.size} entries). A numerically unstable formula? "
+            "Subtract the maximum before exponentiating, use np.logaddexp, or split by sign."
+            + format_inputs(inputs))
+
+
+def _close(got, expected, rtol, atol):
+    with np.errstate(all="ignore"):
+        return np.abs(got - expected) <= atol + rtol * np.abs(expected)
+
+
+def matches(got, expected, rtol=RTOL, atol=ATOL):
+    """True when ``got`` has ``expected``'s shape and is entrywise close to it."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    expected = np.asarray(expected, dtype=float)
+    return got.shape == expected.shape and bool(np.all(_close(got, expected, rtol, atol)))
+
+
+def assert_close(got, expected, what, *, inputs=None, rtol=RTOL, atol=ATOL,
+                 mistakes=None, finite=True):
+    """Fail unless the returned value equals ``expected`` within tolerance.
+
+    ``what`` names the call, e.g. ``"sigmoid(x)"``. ``inputs`` maps input names to
+    values shown in the message. ``mistakes`` maps the name of a classic mistake
+    to what that mistake would return; when the student's value matches one, the
+    message names it. Returns the converted array.
+    """
+    expected = np.asarray(expected, dtype=float)
+    got = as_array(got, what, inputs=inputs)
+    if got.shape != expected.shape and got.size == expected.size == 1:
+        got = got.reshape(expected.shape)
+    assert_shape(got, expected.shape, what, inputs)
+    got = got.astype(float)
+    if finite and np.isfinite(expected).all():
+        assert_finite(got, what, inputs)
+    ok = _close(got, expected, rtol, atol) | (np.isnan(got) & np.isnan(expected)) | (got == expected)
+    if ok.all():
+        return got
+    index = tuple(int(i) for i in np.argwhere(~ok)[0])
+    with np.errstate(all="ignore"):
+        errors = np.abs(got - expected)
+    message = f"{what} is not correct."
+    if got.ndim:
+        message += (f"\nFirst mismatch at index {index}: expected {float(expected[index])!r}, got {float(got[index])!r} "
+                    f"({int((~ok).sum())} of {got.size} entries differ; largest error {np.nanmax(errors):.3g}).")
+        message += f"\nExpected:\n{preview(expected)}\nGot:\n{preview(got)}"
+    else:
+        message += f"\nExpected {float(expected)!r}, got {float(got)!r}."
+    message += format_inputs(inputs)
+    name = recognise(got, expected, mistakes)
+    if name:
+        message += f"\nThis looks like a classic mistake: {name}."
+    raise CheckFailed(message)
+
+
+def recognise(got, expected, mistakes=None):
+    """Name the classic mistake ``got`` matches, if any (specific ones first, then generic)."""
+    for name, candidate in (mistakes or {}).items():
+        if candidate is not None and matches(got, candidate, rtol=1e-5, atol=1e-8):
+            return name
+    expected = np.asarray(expected, dtype=float)
+    if not np.any(expected):
+        return None
+    if matches(got, -expected, 1e-5, 1e-8):
+        return "flipped sign (the negative of the right answer)"
+    if expected.ndim == 2 and matches(got, expected.T, 1e-5, 1e-8):
+        return "transposed result"
+    flat_g, flat_e = np.ravel(got), np.ravel(expected)
+    if flat_g.shape == flat_e.shape and flat_e.size > 1:  # any number is a multiple of another
+        scale = np.dot(flat_g, flat_e) / np.dot(flat_e, flat_e)
+        if abs(scale) > 1e-12 and abs(scale - 1) > 1e-3 and matches(got, scale * expected, 1e-5, 1e-8):
+            return f"the right answer times {scale:.6g} (a missing or extra factor, e.g. sum instead of mean, or a factor 2)"
+    return None
+
+
+def assert_true(condition, message):
+    """Fail with ``message`` unless ``condition``."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def assert_number(got, what, inputs=None):
+    """Convert a returned scalar (float, 0-d or 1-element array) to float, or fail."""
+    array = as_array(got, what, inputs=inputs)
+    if array.size != 1:
+        raise CheckFailed(f"{what} should return a single number, but returned {describe(got)}."
+                          + format_inputs(inputs))
+    return float(array.reshape(()))
+
+
+def assert_keys(got, keys, what):
+    """Fail unless ``got`` is a dict with at least ``keys``."""
+    if not isinstance(got, dict):
+        raise CheckFailed(f"{what} should return a dict with keys {sorted(keys)}, but returned {describe(got)}.")
+    missing = sorted(set(keys) - set(got))
+    if missing:
+        raise CheckFailed(f"{what} returned a dict without the keys {missing} (it has {sorted(map(str, got))}).")
+    return got
+
+
+def assert_sequence(got, what, length=None):
+    """A list/tuple/1-D array of numbers (per-step values such as costs) -> 1-D float array."""
+    if isinstance(got, dict) or got is None or isinstance(got, (Unsupported, str)):
+        raise CheckFailed(f"{what} should be a list or 1-D array of numbers, but is {describe(got)}.")
+    array = as_array(got, what)
+    if array.ndim != 1:
+        raise CheckFailed(f"{what} should be a list or 1-D array of numbers, but has shape {array.shape}.")
+    if length is not None and len(array) != length:
+        raise CheckFailed(f"{what} should have {length} entries, but has {len(array)}.")
+    return array.astype(float)
+
+
+def score_cases(cases, weight, set_score, properties=()):
+    """Run several independent checks and give partial credit for the ones that pass.
+
+    ``cases`` and ``properties`` are lists of ``(label, check)`` where ``check()``
+    raises AssertionError (a failed check or a student error) on failure.
+    ``properties`` (input not modified, reproducible, no warnings, ...) earn
+    their share only when at least one of ``cases`` passes: a property of a
+    function that computes nothing is worth nothing. Sets the score to
+    ``weight`` times the fraction earned, then fails with the messages of the
+    failed checks, if any.
+    """
+    failures, passed_cases, passed_properties = [], 0, 0
+    for label, check in cases:
+        try:
+            check()
+            passed_cases += 1
+        except AssertionError as err:
+            failures.append(f"[{label}] {err}")
+    for label, check in properties:
+        try:
+            check()
+            passed_properties += 1
+        except AssertionError as err:
+            failures.append(f"[{label}] {err}")
+    total = len(cases) + len(properties)
+    earned = passed_cases + (passed_properties if passed_cases else 0)
+    set_score(weight * earned / total)
+    if failures:
+        summary = f"({total - len(failures)} of {total} checks passed.)"
+        if passed_properties and not passed_cases:
+            summary += " Properties such as 'input not modified' count only once a value is right."
+        raise CheckFailed("\n\n".join(failures) + "\n\n" + summary)
+
+
+as_returned_array = as_array
+
+
+
+# Reading notebooks as the grader does (generated from autograder/notebook.py).
+import ast
+import builtins
+import re
+import warnings
+from dataclasses import dataclass, field
+
+MAX_NOTEBOOK_BYTES = 16 << 20   # outputs (plots) make notebooks large; the code itself is small
+MAX_CELLS = 2000
+MAX_CODE_CHARS = 2 << 20        # as for a .py file: parsing is what costs memory, not the JSON
+
+# The contract's names per part (assignment-api.md's tables; tests/test_notebook.py keeps them in step).
+PART_NAMES = {
+    "calculus": ("sigmoid", "sigmoid_prime", "tanh_prime", "softplus", "softplus_prime", "sign",
+                 "abs_prime", "relu", "relu_prime", "l2_squared_grad", "l1_grad", "onehot", "softmax",
+                 "log_softmax", "softmax_jacobian", "binary_logistic_loss", "binary_logistic_loss_grad",
+                 "binary_logistic_loss_hess", "cross_entropy", "cross_entropy_grad",
+                 "cross_entropy_hessian"),
+    "linear_models": ("mse_cost", "mse_grad", "normal_equations", "max_learning_rate",
+                      "linear_regression_gd", "logreg_predict_proba", "logreg_cost", "logreg_grad",
+                      "accuracy", "linear_trsf", "softmax_regression_predict", "cost_ce",
+                      "softmax_regression_grad", "train_softmax_regression", "perceptron_update",
+                      "train_perceptron"),
+    "mlp": ("init_params", "fprop", "loss", "bprop", "bprop_loop", "finite_difference", "predict",
+            "train_mlp", "HYPERPARAMS"),
+    "conv": ("conv_output_size", "conv2d", "conv2d_multi", "max_pool2d"),
+    "torch_models": ("autograd_descent", "dropout", "LogisticRegression", "MLP", "ConvNetDropout",
+                     "train_torch", "TORCH_HYPERPARAMS"),
+}
+
+# Calls that may appear in a kept constant: building plain values, nothing that computes for long.
+_VALUE_BUILDERS = {"dict", "list", "tuple", "set", "frozenset", "int", "float", "bool", "str",
+                   "complex", "range", "slice", "len", "min", "max", "abs", "round", "sum"}
+# Cell magics whose body is ordinary Python (the magic line itself is dropped).
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+_CONTRACT_CONSTANTS = {"HYPERPARAMS", "TORCH_HYPERPARAMS"}
+_MAGIC_ASSIGNMENT = re.compile(r"^\s*[A-Za-z_][\w.,\s\[\]]*=\s*[!%]")
+_HELP_LINE = re.compile(r"^\s*[?]*[A-Za-z_][\w.]*[?]{1,2}\s*$")
+
+
+class NotebookError(Exception):
+    """The notebook cannot be read at all; the message is for the student."""
+
+
+@dataclass
+class LineMap:
+    """Where each line of a generated module came from: ``cells[i]`` = (cell, line) of line i+1."""
+    notebook: str
+    cells: list = field(default_factory=list)
+
+    def locate(self, line):
+        if 1 <= line <= len(self.cells):
+            cell, cell_line = self.cells[line - 1]
+            return f"{self.notebook}, cell {cell}, line {cell_line}"
+        return f"{self.notebook} (line {line} of the code taken from it)"
+
+
+@dataclass
+class Statement:
+    cell: int
+    node: ast.stmt
+    lines: list          # source lines of this statement, as in the cell
+    first_line: int      # its first line's number in the cell
+    defines: set
+    uses: set
+
+
+@dataclass
+class Notebook:
+    """The definitions found in one notebook, and notes for the student."""
+    name: str
+    statements: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    known: set = field(default_factory=set)     # every name defined so far
+
+    def parts(self):
+        """The parts whose contract names this notebook defines, in contract order."""
+        return [part for part, names in PART_NAMES.items() if self.known & set(names)]
+
+    def module_source(self, part):
+        """``(source, LineMap)`` of the module for ``part``: its names and everything they use."""
+        wanted = _closure(set(PART_NAMES[part]), self.statements)
+        out, line_map = [], LineMap(self.name)
+        for statement in self.statements:
+            if statement.defines & wanted or "*" in statement.defines:
+                out += statement.lines
+                line_map.cells += [(statement.cell, statement.first_line + i)
+                                   for i in range(len(statement.lines))]
+        return "\n".join(out) + "\n", line_map
+
+
+def read(path, name=None):
+    """Read the notebook at ``path`` (never run); raises :class:`NotebookError` for the student."""
+    import nbformat  # a runtime dependency of grading (requirements.txt)
+
+    name = name or path.rsplit("/", 1)[-1]
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError as err:
+        raise NotebookError(f"{name} could not be read: {err.strerror or err}") from None
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"{name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB (with its outputs) and was "
+                            "not read: clear the outputs (Edit > Clear All Outputs) and submit it again.")
+    try:
+        text = raw.decode("utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
+            nbformat.validate(notebook)
+    except UnicodeDecodeError:
+        raise NotebookError(f"{name} is not a notebook: it is not UTF-8 text.") from None
+    except nbformat.ValidationError as err:
+        raise NotebookError(f"{name} does not follow the Jupyter notebook format "
+                            f"({_first_line(err.message)}), so it was not read: open it in Jupyter, "
+                            "save it, and submit it again.") from None
+    except (ValueError, RecursionError, TypeError, AttributeError, KeyError) as err:
+        # nbformat raises NotJSONError (a ValueError) for broken JSON, and other errors for odd structures
+        raise NotebookError(f"{name} is not a readable notebook ({_first_line(str(err))}): "
+                            "open it in Jupyter, save it, and submit it again.") from None
+    cells = notebook.get("cells", [])
+    if len(cells) > MAX_CELLS:
+        raise NotebookError(f"{name} has {len(cells)} cells; at most {MAX_CELLS} are read.")
+    code = [(number, cell.get("source", "")) for number, cell in enumerate(cells, start=1)
+            if cell.get("cell_type") == "code"]
+    if sum(len(source) for _, source in code) > MAX_CODE_CHARS:
+        raise NotebookError(f"{name} holds more than {MAX_CODE_CHARS >> 20} MB of code, so it was not read.")
+    result = Notebook(name)
+    for number, source in code:
+        _read_cell(result, number, source)
+    return result
+
+
+def _first_line(text, limit=200):
+    line = (str(text).strip().splitlines() or [""])[0]
+    return line[:limit]
+
+
+def _read_cell(notebook, number, source):
+    lines = _python_lines(source)
+    if lines is None:
+        return
+    try:
+        tree = ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
+        where = f"line {err.lineno}" if getattr(err, "lineno", None) else "somewhere"
+        reason = getattr(err, "msg", None) or str(err)
+        notebook.notes.append(f"{notebook.name}, cell {number}, {where}: {type(err).__name__}: {reason[:200]}. "
+                              "This cell was left out, so nothing it defines is graded; fix it and submit again.")
+        return
+    body = tree.body
+    for i, node in enumerate(body):
+        defines = _defines(node)
+        if defines and isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            unknown = _reads(node) - notebook.known
+            if unknown or not (_is_inert(node.value) or defines <= _CONTRACT_CONSTANTS):
+                constants = sorted(defines & _CONTRACT_CONSTANTS)
+                if constants:
+                    why = (f"it uses {', '.join(sorted(unknown))}, which the grader does not have" if unknown
+                           else "it calls code, which the grader does not run outside your functions")
+                    notebook.notes.append(
+                        f"{notebook.name}, cell {number}: the assignment to {', '.join(constants)} was left out: "
+                        f"{why}. Write the values themselves (numbers, strings, dicts, classes such as "
+                        "torch.optim.Adam).")
+                continue
+        if not defines:
+            continue
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        last = node.end_lineno
+        shares_a_line = (i > 0 and body[i - 1].end_lineno >= first) or \
+                        (i + 1 < len(body) and body[i + 1].lineno <= last)
+        text = [ast.unparse(node)] if shares_a_line else lines[first - 1:last]
+        if shares_a_line:
+            text = text[0].splitlines()
+        notebook.statements.append(Statement(number, node, text, first, defines, _uses(node)))
+        notebook.known |= defines
+
+
+def _python_lines(source):
+    """The cell's lines with IPython-only syntax blanked out (kept as ``pass`` so that numbers stay)."""
+    lines = source.split("\n")
+    try:
+        ast.parse(source)
+        return lines  # plain Python: nothing to strip (a '%' inside a string stays as it is)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if first.startswith("%%"):
+        magic = first[2:].split()[0] if first[2:].split() else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return None  # %%bash, %%writefile, ...: not Python
+        index = next(i for i, line in enumerate(lines) if line.strip())
+        lines = lines[:index] + ["pass"] + lines[index + 1:]
+    result = []
+    for line in lines:
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")) or _MAGIC_ASSIGNMENT.match(line) or _HELP_LINE.match(line):
+            result.append(line[:len(line) - len(stripped)] + "pass")
+        else:
+            result.append(line)
+    return result
+
+
+def _target_names(target):
+    """Names an assignment target binds or changes (``HP["lr"] = ...`` changes HP)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        names = set()
+        for element in target.elts:
+            inner = _target_names(element.value if isinstance(element, ast.Starred) else element)
+            if inner is None:
+                return None
+            names |= inner
+        return names
+    if isinstance(target, (ast.Subscript, ast.Attribute)):
+        root = target.value
+        while isinstance(root, (ast.Subscript, ast.Attribute)):
+            root = root.value
+        return {root.id} if isinstance(root, ast.Name) else None
+    return None
+
+
+def _is_inert(node):
+    """True when evaluating ``node`` only builds a value: no calls except :data:`_VALUE_BUILDERS`."""
+    for child in ast.walk(node):
+        if isinstance(child, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+            return False
+        if isinstance(child, ast.Call):
+            if not (isinstance(child.func, ast.Name) and child.func.id in _VALUE_BUILDERS):
+                return False
+    return True
+
+
+def _defines(node):
+    """The names a kept top-level statement defines; empty for what is left out."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, ast.Import):
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    if isinstance(node, ast.ImportFrom):
+        if node.module == "__future__":
+            return set()
+        return {alias.asname or alias.name for alias in node.names}
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        value = node.value
+        if value is None:
+            return set()
+        names = set()
+        for target in targets:
+            found = _target_names(target)
+            if found is None:
+                return set()
+            names |= found
+        return names
+    return set()
+
+
+def _reads(node):
+    """Names an assignment reads when it runs (comprehension and lambda variables excluded)."""
+    value_reads = _uses(node.value) - {child.id for child in ast.walk(node.value)
+                                       if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store)}
+    value_reads -= {arg.arg for child in ast.walk(node.value) if isinstance(child, ast.Lambda)
+                    for arg in ast.walk(child.args) if isinstance(arg, ast.arg)}
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    changed = {name for target in targets if not isinstance(target, (ast.Name, ast.Tuple, ast.List))
+               for name in (_target_names(target) or ())}
+    if isinstance(node, ast.AugAssign):
+        changed |= _target_names(node.target) or set()
+    return value_reads | changed
+
+
+def _uses(node):
+    """Every name the statement reads (anywhere inside, function bodies included)."""
+    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)
+            and isinstance(child.ctx, ast.Load)} - set(dir(builtins))
+
+
+def _closure(names, statements):
+    wanted, frontier = set(), set(names)
+    while frontier:
+        wanted |= frontier
+        used = set()
+        for statement in statements:
+            if statement.defines & frontier:
+                used |= statement.uses | statement.defines
+        frontier = used - wanted
+    return wanted
+
+
+# --------------------------------------------------------------------------- which notebook feeds a part
+
+def assign_parts(notebooks, py_parts=()):
+    """``({part: Notebook}, notes)``: the notebook each part is graded from.
+
+    A part with a ``.py`` file (in ``py_parts``) is not taken from a notebook. A
+    notebook named after a part (``mlp.ipynb``) gives only that part and wins over
+    others; any other notebook gives every part whose names it defines, and of two
+    such, the one defining more of the part's names wins (the first in name order on
+    a tie). The notes say what was chosen whenever two sources hold the same part.
+    """
+    chosen, notes = {}, []
+    for notebook in notebooks:
+        stem = notebook.name[:-len(".ipynb")] if notebook.name.endswith(".ipynb") else notebook.name
+        for part in [stem] if stem in PART_NAMES else notebook.parts():
+            rank = (stem == part, len(notebook.known & set(PART_NAMES[part])))
+            if part in py_parts:
+                notes.append(f"{part}.py and {notebook.name} both hold {part}: {part}.py was graded, "
+                             f"not {notebook.name}.")
+            elif part in chosen and chosen[part][0] >= rank:
+                notes.append(f"{chosen[part][1].name} and {notebook.name} both hold {part}: "
+                             f"{chosen[part][1].name} was graded.")
+            else:
+                if part in chosen:
+                    notes.append(f"{notebook.name} and {chosen[part][1].name} both hold {part}: "
+                                 f"{notebook.name} was graded.")
+                chosen[part] = (rank, notebook)
+    return {part: notebook for part, (_, notebook) in chosen.items()}, notes
+
+
+# --------------------------------------------------------------------------- messages
+
+_LOCATION = re.compile(r"\b([A-Za-z_]\w*\.py), line (\d+)")
+
+
+def relocate(text, line_maps):
+    """Rewrite "part.py, line N" into the notebook cell it came from, for generated parts."""
+    if not line_maps or not text:
+        return text
+
+    def replace(match):
+        line_map = line_maps.get(match.group(1))
+        return line_map.locate(int(match.group(2))) if line_map else match.group(0)
+    return _LOCATION.sub(replace, text)
+
+
+read_notebook = read
 
 DEFAULT_TIME_LIMIT = 20  # seconds per check
 EXTREMES = np.array([-1e4, -800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0, 1e4])
@@ -47,8 +751,7 @@ EXTREMES = np.array([-1e4, -800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0, 1e4])
 
 # --------------------------------------------------------------------------- machinery
 
-class Failed(Exception):
-    """A property does not hold; the message says what to fix."""
+Failed = CheckFailed  # a property does not hold; the message says what to fix
 
 
 class CheckTimeout(Exception):
@@ -68,8 +771,7 @@ def check(module, *names):
 
 
 def require(condition, message):
-    if not condition:
-        raise Failed(message)
+    assert_true(condition, message)
 
 
 def fmt(value, width=160):
@@ -79,40 +781,28 @@ def fmt(value, width=160):
     return text if len(text) <= width else text[:width] + " ..."
 
 
-def as_array(value, what):
-    if value is None:
-        raise Failed(f"{what} returned None (is a `return` missing?)")
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise Failed(f"{what} returned {type(value).__name__}, which is not an array of numbers ({err})")
+def as_floats(value, what):
+    """The returned value as a float array, or a failure that says what came back (as the grader says it)."""
+    return as_returned_array(value, what).astype(float)
 
 
 def expect_shape(value, shape, what):
-    array = as_array(value, what)
-    require(array.shape == tuple(shape),
-            f"{what} has shape {array.shape}, expected {tuple(shape)}")
+    array = as_floats(value, what)
+    assert_shape(array, shape, what)
     return array
 
 
 def expect_close(got, want, what, rtol=1e-6, atol=1e-8, hint=""):
-    got = as_array(got, what)
-    want = np.asarray(want, dtype=float)
-    require(got.shape == want.shape, f"{what} has shape {got.shape}, expected {want.shape}")
-    require(np.all(np.isfinite(got)), f"{what} contains nan or inf: {fmt(got)}")
-    if not np.allclose(got, want, rtol=rtol, atol=atol):
-        error = np.abs(got - want)
-        where = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
-        at = f" at index {tuple(int(i) for i in where)}" if where else ""
-        message = (f"{what} is wrong:{at} got {float(got[where]):.10g}, expected {float(want[where]):.10g}"
-                   + (f"\n  got      {fmt(got)}\n  expected {fmt(want)}" if got.size > 1 else ""))
-        raise Failed(message + (f"\n  hint: {hint}" if hint else ""))
-    return got
+    """The graded tests' comparison and message (classic mistakes named), plus a hint for the fix."""
+    try:
+        return assert_close(got, want, what, rtol=rtol, atol=atol)
+    except CheckFailed as err:
+        raise CheckFailed(str(err) + (f"\nHint: {hint}" if hint else "")) from None
 
 
 def expect_finite(value, what):
-    array = as_array(value, what)
-    require(np.all(np.isfinite(array)), f"{what} contains nan or inf: {fmt(array)}")
+    array = as_floats(value, what)
+    assert_finite(array, what)
     return array
 
 
@@ -611,6 +1301,19 @@ def _(m):
                  hint="use only the rng argument for randomness")
 
 
+@check("linear_models", "train_softmax_regression", "softmax_regression_grad")
+def _(m):
+    """train_softmax_regression: with batch_size = n, one epoch is one gradient step from zeros"""
+    X = np.random.default_rng(18).normal(size=(7, 2))
+    y = np.array([0, 0, 0, 0, 1, 1, 2])  # unbalanced, so that the bias gradient is not 0
+    W, b, _ = m.train_softmax_regression(X, y, 3, 0.5, 1, len(X), np.random.default_rng(0))
+    dW, db = m.softmax_regression_grad(X, y, np.zeros((3, 2)), np.zeros(3))
+    expect_close(W, -0.5 * as_floats(dW, "dW of softmax_regression_grad"), "W after one full-batch epoch (lr = 0.5)",
+                 hint="from W = 0, one step W <- W - lr * dW")
+    expect_close(b, -0.5 * as_floats(db, "db of softmax_regression_grad"), "b after one full-batch epoch (lr = 0.5)",
+                 hint="from b = 0, one step b <- b - lr * db (minus: downhill)")
+
+
 @check("linear_models", "perceptron_update")
 def _(m):
     """perceptron_update: unchanged when right, rows y and y_hat move when wrong, input not modified"""
@@ -829,12 +1532,8 @@ def _(m):
 def _(m):
     """HYPERPARAMS: complete, and an estimate of your Fashion-MNIST training time"""
     hp = getattr(m, "HYPERPARAMS", None)
-    require(isinstance(hp, dict), "mlp.py must define HYPERPARAMS = dict(dh=..., lr=..., epochs=..., "
-            "batch_size=..., reg=...)")
-    missing = [k for k in ("dh", "lr", "epochs", "batch_size") if hp.get(k) is None]
-    require(not missing, f"HYPERPARAMS: choose a value for {', '.join(missing)}")
-    reg = hp.get("reg", (0, 0, 0, 0))
-    require(len(reg) == 4, f"HYPERPARAMS['reg'] must have 4 entries (l11, l12, l21, l22); got {reg}")
+    problems = hyperparams_problems(hp, TRAIN_SUBSET)
+    require(not problems, "\n".join(problems))
     rng = np.random.default_rng(0)
     n = 2000
     X = rng.random((n, 784), dtype=np.float32)
@@ -1053,16 +1752,27 @@ def _(m):
                  hint="shuffle with a generator seeded from `seed` (torch.Generator().manual_seed(seed))")
 
 
+@check("torch_models", "train_torch")
+def _(m):
+    """train_torch: each epoch's loss is the mean cross-entropy per example"""
+    import torch
+    X, y = blobs(np.random.default_rng(36), 30, [[0, 2], [2, 0], [-2, -2]])
+    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+    torch.manual_seed(7)
+    model = torch.nn.Linear(2, 3)
+    with torch.no_grad():
+        expected = float(torch.nn.functional.cross_entropy(model(Xt), yt))
+    losses = m.train_torch(model, Xt, yt, 2, 0.0, 15, 0)  # lr = 0: the model stays as it is
+    losses = expect_shape([float(v) for v in losses], (2,), "train_torch(..., epochs=2)")
+    expect_close(losses, [expected, expected], "the losses of train_torch with lr = 0 (90 examples, batches of 15)",
+                 rtol=1e-4, hint="report the mean loss per example over the epoch, not the sum of the batch losses")
+
+
 @check("torch_models", "TORCH_HYPERPARAMS")
 def _(m):
     """TORCH_HYPERPARAMS: logreg, mlp and convnet, each with epochs, lr and batch_size"""
-    hp = getattr(m, "TORCH_HYPERPARAMS", None)
-    require(isinstance(hp, dict), "torch_models.py must define TORCH_HYPERPARAMS (a dict)")
-    for kind in ("logreg", "mlp", "convnet"):
-        require(isinstance(hp.get(kind), dict), f"TORCH_HYPERPARAMS has no dict for {kind!r}")
-        missing = [k for k in ("epochs", "lr", "batch_size") if hp[kind].get(k) is None]
-        require(not missing, f"TORCH_HYPERPARAMS[{kind!r}]: choose {', '.join(missing)}")
-    require(hp["mlp"].get("hidden") is not None, "TORCH_HYPERPARAMS['mlp'] needs 'hidden' (the layer sizes)")
+    problems = torch_hyperparams_problems(getattr(m, "TORCH_HYPERPARAMS", None), TRAIN_SUBSET)
+    require(not problems, "\n".join(problems))
 
 
 # --------------------------------------------------------------------------- running
@@ -1101,7 +1811,7 @@ def where_in_student_code(error, folder):
     return found
 
 
-def describe(error, folder):
+def describe_error(error, folder):
     if isinstance(error, Failed):
         return str(error)
     if isinstance(error, CheckTimeout):
@@ -1132,11 +1842,11 @@ def import_student_modules(folder, wanted, limit):
             if name == "torch_models" and err.name == "torch":
                 modules[name] = "torch is not installed here, so torch_models.py was not checked"
             else:
-                modules[name] = f"{name}.py could not be imported: {describe(err, folder)}"
+                modules[name] = f"{name}.py could not be imported: {describe_error(err, folder)}"
         except BaseException as err:  # noqa: BLE001 - anything at import time is the student's to see
             if isinstance(err, KeyboardInterrupt):
                 raise
-            modules[name] = f"{name}.py could not be imported: {describe(err, folder)}"
+            modules[name] = f"{name}.py could not be imported: {describe_error(err, folder)}"
     return modules
 
 
@@ -1180,7 +1890,7 @@ def run(folder, wanted, limit, out=sys.stdout):
                 failed += 1
                 if names[0] not in to_fix:
                     to_fix.append(names[0])
-                message = describe(err, folder).replace("\n", "\n      ")
+                message = describe_error(err, folder).replace("\n", "\n      ")
                 print(f"  {ko} {title}\n      {message}", file=out)
                 continue
             passed += 1
@@ -1205,16 +1915,59 @@ def run(folder, wanted, limit, out=sys.stdout):
     return 0 if failed == 0 and passed > 0 else 1
 
 
+def notebook_parts(folder, workdir):
+    """Copy the folder's .py files into ``workdir`` and add the parts its notebooks hold (as the
+    grader reads them: definitions only, a .py file wins). Returns (line maps, notes)."""
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".ipynb"))
+    for name in os.listdir(folder):
+        if name.endswith(".py") and os.path.isfile(os.path.join(folder, name)):
+            shutil.copyfile(os.path.join(folder, name), os.path.join(workdir, name))
+    try:
+        import nbformat  # noqa: F401 - comes with Jupyter
+    except ImportError:
+        return {}, [f"{', '.join(names)} not checked: reading notebooks needs nbformat (pip install nbformat)."]
+    notebooks, notes = [], []
+    for name in names:
+        try:
+            notebook = read_notebook(os.path.join(folder, name), name)
+        except NotebookError as err:
+            notes.append(str(err))
+            continue
+        notes += notebook.notes
+        notebooks.append(notebook)
+    chosen, more = assign_parts(notebooks, [m for m in MODULES if os.path.isfile(os.path.join(folder, m + ".py"))])
+    line_maps = {}
+    for part, notebook in chosen.items():
+        source, line_maps[f"{part}.py"] = notebook.module_source(part)
+        with open(os.path.join(workdir, f"{part}.py"), "w", encoding="utf-8") as f:
+            f.write(source)
+    return line_maps, notes + more
+
+
+class Relocating:
+    """Writes to ``out`` with "part.py, line N" of a notebook's part turned into its cell and line."""
+
+    def __init__(self, out, line_maps, replace):
+        self.out, self.line_maps, self.replace = out, line_maps, replace
+
+    def write(self, text):
+        return self.out.write(relocate(text.replace(*self.replace), self.line_maps))
+
+    def flush(self):
+        self.out.flush()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", help="folder with your .py files (default: here)")
+    parser.add_argument("folder", nargs="?", help="folder with your .py files or notebooks (default: here)")
     parser.add_argument("--only", help="comma-separated files to check, e.g. calculus,mlp")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, help="seconds per check")
     args = parser.parse_args(argv)
     folder = args.folder
     if folder is None:
         here = os.getcwd()
-        has_files = any(os.path.isfile(os.path.join(here, n + ".py")) for n in MODULES)
+        has_files = any(os.path.isfile(os.path.join(here, n + ".py")) for n in MODULES) or \
+            any(n.endswith(".ipynb") for n in os.listdir(here))
         folder = here if has_files else os.path.dirname(os.path.abspath(__file__))
     if not os.path.isdir(folder):
         parser.error(f"{folder} is not a folder")
@@ -1224,7 +1977,17 @@ def main(argv=None):
         unknown = [n for n in wanted if n not in MODULES]
         if unknown:
             parser.error(f"unknown file(s) {unknown}; choose from {', '.join(MODULES)}")
-    return run(folder, wanted, args.time_limit)
+    if not any(name.endswith(".ipynb") for name in os.listdir(folder)):
+        return run(folder, wanted, args.time_limit)
+    workdir = tempfile.mkdtemp(prefix="check-")
+    try:
+        line_maps, notes = notebook_parts(folder, workdir)
+        for note in notes:
+            print(note)
+        out = Relocating(sys.stdout, line_maps, (os.path.abspath(workdir), os.path.abspath(folder)))
+        return run(workdir, wanted, args.time_limit, out=out)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

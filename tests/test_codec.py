@@ -96,3 +96,53 @@ def forge(header, payload=b""):
 def test_forged_messages_are_rejected(header, payload):
     with pytest.raises(codec.CodecError):
         codec.decode(forge(header, payload))
+
+
+def test_long_lists_are_refused_when_encoding_not_sent():
+    with pytest.raises(codec.CodecError, match="items"):
+        codec.encode([0.5] * (codec.MAX_NODES + 1))
+
+
+def test_a_header_over_its_cap_is_refused_before_parsing():
+    depth = codec.MAX_HEADER_BYTES
+    with pytest.raises(codec.CodecError, match="header length"):
+        codec.decode(forge({"tree": [], "pad": "x" * depth}))
+
+
+def test_node_count_is_bounded_when_decoding():
+    with pytest.raises(codec.CodecError, match="values"):
+        codec.decode(forge({"tree": {"list": [0] * (codec.MAX_NODES + 1)}, "arrays": []}))
+
+
+def _frame_through_pipe(frame):
+    import os
+    import threading
+    read_fd, write_fd = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(write_fd, frame), os.close(write_fd)), daemon=True)
+    writer.start()
+    try:
+        reader = codec.FrameReader(read_fd)
+        while True:
+            message = reader.step()
+            if message is not None:
+                return codec.decode(message)
+    finally:
+        os.close(read_fd)
+
+
+def test_an_announced_frame_too_large_is_refused_before_allocating():
+    announced = (64 << 20).to_bytes(8, "big") + (60 << 20).to_bytes(8, "big") + b"[[[["
+    with pytest.raises(codec.CodecError, match="MB"):
+        _frame_through_pipe(announced)
+
+
+def test_frames_carry_arrays_as_views_into_one_buffer():
+    import os
+    read_fd, write_fd = os.pipe()
+    import threading
+    value = {"a": np.arange(200_000.0), "b": np.arange(7, dtype=np.int32)}
+    threading.Thread(target=lambda: (codec.write_frame(write_fd, value), os.close(write_fd)), daemon=True).start()
+    back = codec.read_frame(read_fd)
+    os.close(read_fd)
+    assert np.array_equal(back["a"], value["a"]) and np.array_equal(back["b"], value["b"])
+    assert back["a"].base is not None and back["a"].flags.aligned   # a view, aligned for its dtype

@@ -18,7 +18,6 @@ Only one grading trains on Fashion-MNIST (marked slow); the others use
 --no-training and --parts. CORPUS_JOBS sets how many gradings run at once.
 """
 import concurrent.futures
-import fcntl
 import glob
 import hashlib
 import itertools
@@ -26,10 +25,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 import zipfile
@@ -37,6 +34,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from autograder import processes
+from autograder.sandbox import UID_LOCK_DIRS, _try_lock
 from tests import mutants as mutant_table
 from tests.helpers_results import lost_points, of_module, summary, tagged_with, validate
 
@@ -53,6 +52,7 @@ SPARE_UIDS = range(61000, 61500)
 GRADER_DIRS = ("autograder", "reference", "tests")
 TRAINING_TEST = "test_variant_gets_full_marks_with_training"
 TRAINING_VARIANT = "zipped"
+MAX_GRADER_MEMORY_MB = 200   # the grader's own process; the student's has the rest of 768 MB
 BASE_VARIANT = "vectorised"   # the correct functions that hostile files build on
 
 
@@ -124,6 +124,7 @@ class Hostile:
     comm: str = ""            # name the case's own child processes give themselves
     min_other_share: float = 0.8    # base cases: share of the other tests that must still pass
     may_score: tuple = ()     # trick-only cases: names whose tests may score (values that are well-formed)
+    training: bool = False    # graded with the Fashion-MNIST training tests (what the trick targets)
 
 
 HOSTILE_CASES = [
@@ -175,6 +176,14 @@ HOSTILE_CASES = [
     Hostile("kill_grader", "SIGKILLs its parent, its process group and everything it may signal",
             needs_isolation=True),
     Hostile("protocol_garbage", "writes garbage frames into the grader's pipes"),
+    Hostile("huge_frame", "forges a 64 MiB nested-JSON frame and a 40 MiB-header frame on the answer pipe",
+            base=True, affected=("sigmoid", "softmax"), message=r"does not accept"),
+    Hostile("surrogate_message", "exception messages and output with lone surrogates and terminal escapes",
+            base=True, affected=("sigmoid", "softmax"), message=r"ValueError"),
+    Hostile("huge_losses", "train_torch returns two million losses with nan, inf and -inf, without training",
+            parts=("torch_models",), training=True, timeout=400.0, may_score=("TORCH_HYPERPARAMS",)),
+    Hostile("odd_history", "train_mlp returns a history with a function, an object, a generator, nan, inf "
+            "and two million values", parts=("mlp",), training=True, timeout=400.0, may_score=("HYPERPARAMS",)),
 ]
 HOSTILE_BY_NAME = {c.name: c for c in HOSTILE_CASES}
 
@@ -235,66 +244,28 @@ def traversal_leftovers(extra_dirs):
 
 # ----------------------------------------------------------------------------- processes
 
-def _process_table():
-    """{pid: (comm, state, ppid, uid, start_ticks)} of every live process."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                raw = f.read()
-            uid = os.stat(f"/proc/{entry}").st_uid
-        except OSError:
-            continue
-        comm = raw[raw.index(b"(") + 1:raw.rindex(b")")].decode(errors="replace")
-        rest = raw[raw.rindex(b")") + 2:].split()
-        table[int(entry)] = (comm, rest[0].decode(), int(rest[1]), uid, int(rest[19]))
-    return table
-
-
-def _descendants(pid, table):
-    found, stack = [], [pid]
-    while stack:
-        parent = stack.pop()
-        for child, (_c, _s, ppid, _u, _t) in table.items():
-            if ppid == parent:
-                found.append(child)
-                stack.append(child)
-    return found
-
-
 def _kill_tree(pid):
     """SIGKILL a process we started and all its descendants (used only when a grading overruns)."""
-    for _ in range(20):
-        victims = _descendants(pid, _process_table())
-        if not victims:
-            break
-        for victim in victims:
-            try:
-                os.kill(victim, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    processes.kill_tree(pid)
+
+
+class _UidLocks:
+    def __init__(self, handles):
+        self.handles = handles
+
+    def close(self):
+        for handle in self.handles:
+            handle.close()
 
 
 def _uid_lock(uid):
-    """Hold the grader's lock on ``uid`` (so no other grading is using it), or None if one is."""
-    path = os.path.join(tempfile.gettempdir(), "autograder-uids", str(uid))
-    try:
-        handle = open(path, "a")
-    except OSError:
-        return None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    """Hold the grader's locks on ``uid`` (so no other grading is using it), or None if one is."""
+    handles = [_try_lock(os.path.join(folder, str(uid))) for folder in UID_LOCK_DIRS]
+    if all(handles):
+        return _UidLocks(handles)
+    for handle in filter(None, handles):
         handle.close()
-        return None
-    return handle
+    return None
 
 
 def leftovers(uid, comm=""):
@@ -306,11 +277,13 @@ def leftovers(uid, comm=""):
     lock = _uid_lock(uid) if uid is not None else None
     try:
         rows = []
-        for pid, (name, state, _ppid, owner, _start) in _process_table().items():
-            if state == "Z":
+        for pid, (info, owner) in processes.table().items():
+            if info.state == "Z":
                 continue
-            if (lock is not None and owner == uid) or (comm and name == comm):
-                rows.append(f"pid {pid} uid {owner} {name!r} state {state}")
+            if (lock is not None and owner == uid) or (comm and info.comm == comm):
+                rows.append(f"pid {pid} uid {owner} {info.comm!r} state {info.state}")
+        if lock is not None:
+            rows += [f"System V {table} {ident} of uid {uid}" for table, ident in processes.sysv_objects_of_uid(uid)]
         return rows
     finally:
         if lock is not None:
@@ -368,10 +341,8 @@ def run(grading, before=None):
     grading.returncode = process.returncode
     if os.path.exists(grading.results_path):
         with open(grading.results_path, encoding="utf-8") as f:
-            grading.results = json.load(f)
-        isolation = grading.results.get("extra_data", {}).get("isolation", "")
-        match = re.search(r"spare uid (\d+)", isolation)
-        grading.uid = int(match.group(1)) if match else None
+            grading.results = json.load(f, parse_constant=_not_strict_json)
+        grading.uid = grading.results.get("extra_data", {}).get("spare_uid")
     grading.leftovers = leftovers(grading.uid, grading.comm)
     grading.files_left = remove_student_files(grading.uid)
     if grading.comm:  # a case that starts processes meant to outlive the grading: look again later
@@ -380,6 +351,10 @@ def run(grading, before=None):
         grading.late_leftovers = leftovers(grading.uid, grading.comm)
         grading.results_changed_later = _file_digest(grading.results_path) != digest
     return grading
+
+
+def _not_strict_json(name):
+    raise ValueError(f"{name} in results.json: strict JSON parsers reject it")
 
 
 def _file_digest(path):
@@ -559,7 +534,7 @@ def corpus(request, tmp_path_factory):
                                   "and an interpreter other users can run), so this trick is not contained")
             continue
         g = grading(f"hostile/{case.name}", build_hostile(case, os.path.join(workdir, "hostile")), case.parts,
-                    timeout=case.timeout, comm=case.comm)
+                    timeout=case.timeout, comm=case.comm, training=case.training)
         if case.name == "read_other_submission":
             extra[g.key] = _decoy_starter(workdir, results_dir)
 
@@ -659,6 +634,8 @@ def finished(g):
     assert g.results is not None, f"{g.describe()}: no results.json was written\n{g.stdout[-2000:]}"
     validate(g.results, g.results_path)
     assert not g.leftovers, f"{g.describe()}: processes of the student still alive after it: {g.leftovers}"
+    grader_memory = g.results.get("extra_data", {}).get("grader_peak_memory_mb", 0)
+    assert grader_memory < MAX_GRADER_MEMORY_MB, f"{g.describe()}: the grader itself peaked at {grader_memory} MB"
     return g.results
 
 

@@ -1,4 +1,5 @@
 """Grading end to end: the reference gets 100, the template 0, and results.json is always valid."""
+import glob
 import importlib.util
 import json
 import os
@@ -6,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+
+from tests.helpers_results import validate as validate_results
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
@@ -114,18 +117,106 @@ def test_parts_grade_only_those_modules(tmp_path):
     assert results["score"] == pytest.approx(POINTS["calculus"] + POINTS["conv"])
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the grader locks its files only when it runs as root")
-def test_locking_the_checkout_keeps_every_virtual_environment_readable(tmp_path, monkeypatch):
+def test_results_are_strict_bounded_json_whatever_the_student_returned(tmp_path):
+    from autograder.codec import Unsupported
+    from autograder.grade import print_table, write_results
+    import io
+    results = {"score": 0, "output": "x\udcff", "tests": [{
+        "name": "t", "number": "1", "score": 0, "max_score": 1, "status": "failed", "tags": ["calculus"],
+        "output": "raised ValueError: \udcff\x1b[2J" + "y" * 100_000,
+        "extra_data": {"losses": [float("nan")] + [0.5] * 3_000_000 + [float("inf")],
+                       "history": {"train_loss": [Unsupported("builtins.object"), object()]}}}]}
+    path = tmp_path / "results.json"
+    write_results(results, path)
+    text = path.read_text(encoding="utf-8")
+    back = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in results.json"))
+    validate_results(back)
+    assert len(text) < 1_000_000 and "\x1b" not in back["tests"][0]["output"]
+    losses = back["tests"][0]["extra_data"]["losses"]
+    assert losses[0] == "nan" and len(losses) <= 2_000   # thinned to a plottable curve
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+    stream = io.StringIO()
+    print_table(back, stream)
+    assert "Total: 0 / 1" in stream.getvalue()
+
+
+def test_a_bug_in_a_graded_test_is_not_blamed_on_the_student():
+    from autograder.results import ResultsPlugin
+
+    class Call:
+        def __init__(self, error):
+            self.excinfo = type("Info", (), {"value": error})()
+    plugin = ResultsPlugin()
+    item = type("Item", (), {"nodeid": "graded/test_x.py::test_y"})()
+    message = plugin._message(item, Call(AssertionError("internal index mismatch")), None)
+    assert "autograder itself failed" in message and "internal index" not in message
+    assert plugin.log and "internal index mismatch" in plugin.log[0]
+    message = plugin._message(item, Call(pytest.fail.Exception("Timeout >480.0s")), None)
+    assert "not a verdict on your work" in message and "type" not in message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader changes file modes only as root")
+def test_grading_as_root_leaves_the_checkout_and_the_dataset_as_they_were(tmp_path):
+    watched = [REPO] + [os.path.join(REPO, n) for n in os.listdir(REPO)] + ["/usr/share/datasets/fashion-mnist"]
+    watched += glob.glob("/usr/share/datasets/fashion-mnist/*")
+
+    def modes():
+        return {p: (os.stat(p).st_mode, os.stat(p).st_uid, os.stat(p).st_gid) for p in watched if os.path.exists(p)}
+
+    def status():
+        done = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=REPO, capture_output=True, text=True)
+        return done.stdout
+    before, git_before = modes(), status()
+    grade(os.path.join(REPO, "reference"), tmp_path / "r.json", "--parts", "calculus", "--no-training")
+    assert modes() == before
+    assert status() == git_before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader changes file modes only as root")
+def test_without_landlock_files_are_locked_while_gradings_run_and_restored_after_the_last(tmp_path, monkeypatch):
     from autograder import grade as grade_module
-    for name in ("reference", ".git", "some-venv", ".venv-other"):
-        (tmp_path / name).mkdir(mode=0o755)
-    (tmp_path / "some-venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    (tmp_path / ".venv-other" / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    monkeypatch.setattr(grade_module, "REPO", str(tmp_path))
-    grade_module.protect_grader_files()
-    mode = {name: (tmp_path / name).stat().st_mode & 0o777 for name in os.listdir(tmp_path)}
-    assert mode["reference"] == 0o700 and mode[".git"] == 0o700
-    assert mode["some-venv"] == 0o755 and mode[".venv-other"] == 0o755
+    checkout, labels = tmp_path / "checkout", tmp_path / "labels"
+    for folder in (checkout / "reference", checkout / ".venv", labels):
+        folder.mkdir(parents=True, mode=0o755)
+    (checkout / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    label_file = labels / "t10k-labels-idx1-ubyte.gz"
+    label_file.write_bytes(b"labels")
+    os.chmod(label_file, 0o644)
+    monkeypatch.setattr(grade_module, "REPO", str(checkout))
+    monkeypatch.setattr(grade_module, "SYSTEM_LABEL_DIRS", (str(labels),))
+    monkeypatch.setattr(grade_module, "PROTECTION_LOCK", str(tmp_path / "lock"))
+    monkeypatch.setattr(grade_module.confine, "available_layers", lambda: ["rlimits", "no_new_privs"])
+
+    def mode(path):
+        return path.stat().st_mode & 0o777
+    log = []
+    with grade_module.protect_files_for_grading(None, log) as first:
+        assert str(label_file) in first and mode(label_file) == 0o600 and mode(checkout / "reference") == 0o700
+        assert mode(checkout / ".venv") == 0o755
+        with grade_module.protect_files_for_grading(None, log):   # a second grading meanwhile
+            pass
+        assert mode(label_file) == 0o600, "the second grading restored the modes while the first still ran"
+    assert mode(label_file) == 0o644 and mode(checkout / "reference") == 0o755
+    assert not (tmp_path / "lock.json").exists() and log == []
+
+
+@pytest.mark.parametrize("written, kept", [('{"score": 7, "tests": []}', True), ('{"score": 7, "tes', False), (None, False)])
+def test_run_autograder_replaces_results_only_when_missing_or_invalid(tmp_path, written, kept):
+    """A grader that wrote valid results and then exited non-zero keeps its results."""
+    import shutil
+    source = tmp_path / "source"
+    (source / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(os.path.join(REPO, "run_autograder"), source)
+    fake = "#!/bin/sh\n" + (f"printf '%s' '{written}' > \"$6\"\n" if written else "") + "exit 1\n"
+    (source / ".venv" / "bin" / "python").write_text(fake)
+    os.chmod(source / ".venv" / "bin" / "python", 0o755)
+    subprocess.run(["bash", str(source / "run_autograder")], env=dict(os.environ, AUTOGRADER_ROOT=str(tmp_path)),
+                   capture_output=True, timeout=60)
+    with open(tmp_path / "results" / "results.json") as f:
+        results = json.load(f)
+    assert (results["score"] == 7) is kept
+    if not kept:
+        assert results["tests"][0]["name"] == "Autograder error"
 
 
 def test_the_leaderboard_lists_each_trained_model_and_validates():
@@ -145,5 +236,5 @@ def test_the_leaderboard_lists_each_trained_model_and_validates():
                      {"name": "numpy MLP test error", "value": 0.1449, "order": "asc"}]
     results = build_results(entries, Submission(), [], 1.0)
     results["leaderboard"] = board
-    validate(results)
+    validate_results(results)
     assert leaderboard([entry(("calculus", "sigmoid"))]) == []

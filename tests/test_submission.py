@@ -60,7 +60,7 @@ def test_zip_path_traversal_and_links_are_ignored(tmp_path):
 def test_not_a_zip_and_missing_path_give_messages(tmp_path):
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\x00\x01")
-    with pytest.raises(SubmissionError, match="neither a folder nor a zip"):
+    with pytest.raises(SubmissionError, match="neither a folder, a zip file nor a notebook"):
         locate(str(junk), str(tmp_path))
     with pytest.raises(SubmissionError, match="does not exist"):
         locate(str(tmp_path / "nothing"), str(tmp_path))

@@ -10,7 +10,7 @@ from autograder.compare import (as_array, assert_close, assert_keys, assert_numb
 from autograder.graded.helpers import numerical_gradient
 from autograder.sandbox import StudentError
 from reference import mlp as ref
-from reference.data import two_circles
+from coursedata.toy import two_circles
 
 PARAM_KEYS = ("W1", "b1", "W2", "b2")
 GRAD_KEYS = PARAM_KEYS + ("X",)
@@ -467,7 +467,7 @@ def error_rate(params, X, y):
 
 def decision_grid(params, X, y, size=60, margin=0.25):
     """The class the returned params predict on a size x size grid around X (for the instructor's
-    report, drawn there with reference.plots.plot_decision_regions); computed here, not by student code."""
+    report, drawn there with coursedata.plots.plot_decision_regions); computed here, not by student code."""
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = margin * (hi - lo)
     xs, ys = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size), np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)

@@ -1,4 +1,4 @@
-"""reference/data.py: idx parsing, lookup order, errors, (fake) downloads, two circles.
+"""coursedata: idx parsing, lookup order, errors, (fake) downloads, two circles.
 
 No test touches the network: downloads go through a monkeypatched urlopen.
 """
@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .helpers import load
-
-data = load("data")
+from coursedata import download, toy
+from coursedata import fashion_mnist as data
 
 STEMS = {"X_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
          "X_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
@@ -167,7 +166,7 @@ def test_not_found_lists_every_place(isolated, monkeypatch):
         assert str(place) in message
     assert "missing t10k-images-idx3-ubyte" in message
     assert "sudo apt-get install dataset-fashion-mnist" in message
-    assert "download=True" in message
+    assert "python -m coursedata.download" in message
 
 
 # ---------------------------------------------------------------- downloads (faked)
@@ -183,9 +182,8 @@ class FakeResponse(io.BytesIO):
 def fake_official(monkeypatch, arrays, corrupt=()):
     """Serve gzip'd idx files for the four URLs and pretend their md5s are the official ones."""
     blobs = {STEMS[f] + ".gz": gzip.compress(idx_bytes(a)) for f, a in arrays.items()}
-    files = {f: (stem, magic, hashlib.md5(blobs[stem + ".gz"]).hexdigest())
-             for f, (stem, magic, _) in data.FILES.items()}
-    monkeypatch.setattr(data, "FILES", files)
+    monkeypatch.setattr(download, "MD5", {stem: hashlib.md5(blobs[stem + ".gz"]).hexdigest()
+                                          for stem, _ in data.FILES.values()})
     requested = []
 
     def urlopen(url, timeout=None):
@@ -206,28 +204,29 @@ def test_download_into_cache_with_md5(isolated, monkeypatch):
     with pytest.raises(data.FashionMNISTError):
         data.load_fashion_mnist()  # no download unless asked
     assert requested == []
-    loaded = data.load_fashion_mnist(download=True)
-    assert_same(loaded, arrays)
+    download.download_fashion_mnist()
+    assert_same(data.load_fashion_mnist(), arrays)
     cache = isolated / "xdg" / "fashion-mnist"
     assert sorted(p.name for p in cache.iterdir()) == sorted(s + ".gz" for s in STEMS.values())
-    assert len(requested) == 4 and all(u.startswith(data.MIRRORS[0]) for u in requested)
+    assert len(requested) == 4 and all(u.startswith(download.MIRRORS[0]) for u in requested)
     # now found locally: no further requests
-    assert_same(data.load_fashion_mnist(download=True), arrays)
+    download.download_fashion_mnist()
     assert len(requested) == 4
 
 
 def test_download_bad_md5_falls_back_to_next_mirror(isolated, monkeypatch):
     arrays = small_dataset(8)
-    requested = fake_official(monkeypatch, arrays, corrupt=[(data.MIRRORS[0], "t10k-labels")])
-    assert_same(data.load_fashion_mnist(download=True), arrays)
+    requested = fake_official(monkeypatch, arrays, corrupt=[(download.MIRRORS[0], "t10k-labels")])
+    download.download_fashion_mnist()
+    assert_same(data.load_fashion_mnist(), arrays)
     assert sum("t10k-labels" in u for u in requested) == 2
 
 
 def test_download_bad_md5_everywhere_fails_and_leaves_nothing(isolated, monkeypatch):
     arrays = small_dataset(9)
-    fake_official(monkeypatch, arrays, corrupt=[(m, "train-images") for m in data.MIRRORS])
+    fake_official(monkeypatch, arrays, corrupt=[(m, "train-images") for m in download.MIRRORS])
     with pytest.raises(data.FashionMNISTError) as err:
-        data.load_fashion_mnist(download=True)
+        download.download_fashion_mnist()
     assert "md5" in str(err.value) and "train-images-idx3-ubyte.gz" in str(err.value)
     cache = isolated / "xdg" / "fashion-mnist"
     assert not (cache / "train-images-idx3-ubyte.gz").exists()
@@ -239,11 +238,11 @@ def test_download_network_error(isolated, monkeypatch):
         raise OSError("no network here")
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
     with pytest.raises(data.FashionMNISTError, match="no network here"):
-        data.load_fashion_mnist(download=True)
+        download.download_fashion_mnist()
 
 
 def test_official_md5s_are_the_published_ones():
-    assert {stem: md5 for stem, _, md5 in data.FILES.values()} == {
+    assert download.MD5 == {
         "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
         "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
         "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
@@ -267,19 +266,19 @@ def test_as_float32_rows_and_images():
 # ---------------------------------------------------------------- two circles
 
 def test_two_circles():
-    X, y = data.two_circles(400, noise=0.0, factor=0.5, rng=0)
+    X, y = toy.two_circles(400, noise=0.0, factor=0.5, rng=0)
     assert X.shape == (400, 2) and X.dtype == np.float64
     assert y.shape == (400,) and y.dtype == np.int64
     assert np.bincount(y).tolist() == [200, 200]
     radius = np.linalg.norm(X, axis=1)
     np.testing.assert_allclose(radius[y == 0], 1.0)
     np.testing.assert_allclose(radius[y == 1], 0.5)
-    X1, y1 = data.two_circles(401, rng=np.random.default_rng(3))
-    X2, y2 = data.two_circles(401, rng=3)
+    X1, y1 = toy.two_circles(401, rng=np.random.default_rng(3))
+    X2, y2 = toy.two_circles(401, rng=3)
     np.testing.assert_array_equal(X1, X2)
     np.testing.assert_array_equal(y1, y2)
     assert np.bincount(y1).tolist() == [201, 200]
-    assert not np.array_equal(X1, data.two_circles(401, rng=4)[0])
+    assert not np.array_equal(X1, toy.two_circles(401, rng=4)[0])
     noisy_radius = np.linalg.norm(X1, axis=1)
     assert abs(noisy_radius[y1 == 1].mean() - 0.5) < 0.05
     assert not np.array_equal(y1, np.sort(y1))  # shuffled
@@ -296,4 +295,5 @@ def test_real_fashion_mnist(monkeypatch):
     assert d.y_train.dtype == np.int64 and d.y_train.shape == (60000,)
     assert np.bincount(d.y_train).tolist() == [6000] * 10
     assert np.bincount(d.y_test).tolist() == [1000] * 10
-    assert 0 < data.GRADER_TRAIN_SUBSET <= 60000
+    from autograder.config import TRAIN_SUBSET
+    assert 0 < TRAIN_SUBSET <= 60000

@@ -1,10 +1,5 @@
-"""Data for the homework: Fashion-MNIST and the two-circles toy problem.
+"""Fashion-MNIST: find, read and validate the four idx files (no network; numpy and the standard library).
 
-This module is not part of the student contract; the grader and the benchmark
-use it. It depends on numpy and the standard library only.
-
-Fashion-MNIST
--------------
 ``load_fashion_mnist()`` returns a :class:`FashionMNIST` named tuple::
 
     X_train  uint8  (60000, 28, 28)   pixel values 0..255
@@ -28,19 +23,15 @@ The four idx files are looked for, in this order, in
 
 each either gzip-compressed (``train-images-idx3-ubyte.gz``) or not
 (``train-images-idx3-ubyte``). The first directory holding all four files is
-used. With ``download=True`` and no complete copy anywhere, the files missing
-from the user cache are downloaded there from the dataset's public mirrors,
-checked against the official md5 sums and written atomically.
+used. Without a copy, ``python -m coursedata.download`` fetches the official
+files into the user cache (md5-checked), or install the Debian package.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import struct
-import tempfile
-import urllib.request
 import zlib
 from pathlib import Path
 from typing import NamedTuple, Optional, Union
@@ -48,23 +39,15 @@ from typing import NamedTuple, Optional, Union
 import numpy as np
 
 __all__ = [
-    "GRADER_TRAIN_SUBSET",
     "FashionMNIST",
     "FashionMNISTError",
     "FASHION_MNIST_CLASSES",
     "load_fashion_mnist",
     "read_idx",
     "search_directories",
-    "download_fashion_mnist",
     "as_float32_rows",
     "as_float32_images",
-    "two_circles",
 ]
-
-#: The grader (and bench/train_bench.py) trains every Fashion-MNIST model on
-#: the first GRADER_TRAIN_SUBSET training images, in file order, and tests on
-#: all 10,000 test images. Students are told this number.
-GRADER_TRAIN_SUBSET = 20000
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -74,23 +57,13 @@ FASHION_MNIST_CLASSES = (
 SYSTEM_DIRECTORY = "/usr/share/datasets/fashion-mnist"
 ENV_VAR = "FASHION_MNIST_DIR"
 
-# field name -> (file stem, idx magic number, md5 of the official .gz file)
-# The md5 sums are the ones published in the fashion-mnist README. Debian
-# recompresses the files, so its .gz files have other sums: only downloads are
-# checksummed.
+# field name -> (file stem, idx magic number)
 FILES = {
-    "X_train": ("train-images-idx3-ubyte", 2051, "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-    "y_train": ("train-labels-idx1-ubyte", 2049, "25c81989df183df01b3e8a0aad5dffbe"),
-    "X_test": ("t10k-images-idx3-ubyte", 2051, "bef4ecab320f06d8554ea6380940ec79"),
-    "y_test": ("t10k-labels-idx1-ubyte", 2049, "bb300cfdad3c16e7a12a480ee83cd310"),
+    "X_train": ("train-images-idx3-ubyte", 2051),
+    "y_train": ("train-labels-idx1-ubyte", 2049),
+    "X_test": ("t10k-images-idx3-ubyte", 2051),
+    "y_test": ("t10k-labels-idx1-ubyte", 2049),
 }
-
-MIRRORS = (
-    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-)
-
-EXPECTED_COUNTS = {"train": 60000, "test": 10000}
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -151,7 +124,7 @@ def _find_file(directory: Path, stem: str) -> Optional[Path]:
 def _find_all(directory: Path) -> dict:
     """Map field name -> path for the files of the four present in ``directory``."""
     found = {}
-    for field, (stem, _, _) in FILES.items():
+    for field, (stem, _) in FILES.items():
         path = _find_file(directory, stem)
         if path is not None:
             found[field] = path
@@ -230,7 +203,7 @@ def _load_from(found: dict) -> FashionMNIST:
     """Read and cross-check the four files in ``found`` (field -> path)."""
     arrays = {}
     for field, path in found.items():
-        stem, magic, _ = FILES[field]
+        stem, magic = FILES[field]
         arr = read_idx(path, expected_magic=magic)
         if magic == 2051 and arr.shape[1:] != (28, 28):
             raise FashionMNISTError(f"{path}: images are {arr.shape[1:]}, expected (28, 28)")
@@ -248,7 +221,7 @@ def _load_from(found: dict) -> FashionMNIST:
     return FashionMNIST(**arrays)
 
 
-def load_fashion_mnist(directory: Optional[PathLike] = None, *, download: bool = False) -> FashionMNIST:
+def load_fashion_mnist(directory: Optional[PathLike] = None) -> FashionMNIST:
     """Load Fashion-MNIST as uint8 images and int64 labels.
 
     Returns ``FashionMNIST(X_train (60000, 28, 28) uint8, y_train (60000,) int64,
@@ -256,10 +229,8 @@ def load_fashion_mnist(directory: Optional[PathLike] = None, *, download: bool =
     consistent counts are accepted, so small test files work too).
 
     The first of ``search_directories(directory)`` that holds all four files
-    (``.gz`` or uncompressed) is used. If none does and ``download`` is true,
-    the missing files are downloaded into the user cache and loaded from
-    there. Otherwise ``FashionMNISTError`` lists every directory looked in and
-    how to get the data.
+    (``.gz`` or uncompressed) is used. If none does, ``FashionMNISTError``
+    lists every directory looked in and how to get the data.
     """
     looked = []
     for d in search_directories(directory):
@@ -271,84 +242,12 @@ def load_fashion_mnist(directory: Optional[PathLike] = None, *, download: bool =
             looked.append(f"  {d}  (incomplete: missing {', '.join(missing)})")
         else:
             looked.append(f"  {d}  ({'no Fashion-MNIST files' if d.is_dir() else 'does not exist'})")
-    if download:
-        return _load_from(download_fashion_mnist())
-    names = ", ".join(stem + "[.gz]" for stem, _, _ in FILES.values())
+    names = ", ".join(stem + "[.gz]" for stem, _ in FILES.values())
     raise FashionMNISTError(
         "Fashion-MNIST not found. Looked for " + names + " in:\n" + "\n".join(looked) +
         "\nInstall it with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), "
-        f"point {ENV_VAR} at a directory holding the four files, or call "
-        "load_fashion_mnist(download=True) to download them into " + str(cache_directory()))
-
-
-# ---------------------------------------------------------------------------
-# Downloading
-# ---------------------------------------------------------------------------
-
-def _fetch(url: str, timeout: float) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.read()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def download_fashion_mnist(directory: Optional[PathLike] = None, *,
-                           mirrors=MIRRORS, timeout: float = 60.0) -> dict:
-    """Download the official ``.gz`` files missing from ``directory`` (default: the user cache).
-
-    Each file is tried on each mirror in turn; a download is kept only if its
-    md5 equals the official one, and is written atomically (a temporary file
-    renamed into place), so an interrupted download never leaves a partial
-    file. Returns field -> path of the four files; raises
-    ``FashionMNISTError`` with every failure when a file cannot be obtained.
-    """
-    target = Path(directory) if directory is not None else cache_directory()
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise FashionMNISTError(f"cannot create download directory {target}: {e}") from e
-    paths = {}
-    for field, (stem, _, md5) in FILES.items():
-        existing = _find_file(target, stem)
-        if existing is not None:
-            paths[field] = existing
-            continue
-        errors = []
-        for mirror in mirrors:
-            url = mirror + stem + ".gz"
-            try:
-                data = _fetch(url, timeout)
-            except Exception as e:  # network errors come in many types
-                errors.append(f"  {url}: {e}")
-                continue
-            digest = hashlib.md5(data).hexdigest()
-            if digest != md5:
-                errors.append(f"  {url}: md5 {digest} != expected {md5} ({len(data)} bytes)")
-                continue
-            path = target / (stem + ".gz")
-            _write_atomically(path, data)
-            paths[field] = path
-            break
-        else:
-            raise FashionMNISTError(
-                f"could not download {stem}.gz into {target}:\n" + "\n".join(errors) +
-                "\nInstall it with `sudo apt-get install dataset-fashion-mnist` instead.")
-    return paths
+        f"point {ENV_VAR} at a directory holding the four files, or run "
+        "`python -m coursedata.download` to download them into " + str(cache_directory()))
 
 
 # ---------------------------------------------------------------------------
@@ -370,33 +269,3 @@ def as_float32_images(images: np.ndarray) -> np.ndarray:
     """uint8 images ``(n, 28, 28)`` -> float32 ``(n, 1, 28, 28)`` in [0, 1] (for conv nets)."""
     images = np.asarray(images)
     return as_float32_rows(images).reshape(len(images), 1, 28, 28)
-
-
-# ---------------------------------------------------------------------------
-# Two circles
-# ---------------------------------------------------------------------------
-
-def two_circles(n: int, noise: float = 0.1, factor: float = 0.5, rng=None):
-    """The homework's two-circles data set: a ring of radius 1 around a ring of radius ``factor``.
-
-    Returns ``(X, y)``: ``X`` float64 ``(n, 2)``, ``y`` int64 ``(n,)`` with
-    class 0 on the outer circle (``n - n // 2`` points) and class 1 on the
-    inner one (``n // 2`` points), in random order. A point is
-    ``r (cos t, sin t) + noise * N(0, I)`` with ``t`` uniform in [0, 2π).
-    ``rng`` is a ``numpy.random.Generator``, an int seed, or None (fresh
-    randomness).
-    """
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must be in (0, 1), got {factor}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    n_inner = n // 2
-    y = np.zeros(n, dtype=np.int64)
-    y[n - n_inner:] = 1
-    radius = np.where(y == 1, factor, 1.0)
-    t = rng.uniform(0.0, 2.0 * np.pi, size=n)
-    X = np.stack([radius * np.cos(t), radius * np.sin(t)], axis=1)
-    X += noise * rng.standard_normal((n, 2))
-    order = rng.permutation(n)
-    return X[order], y[order]

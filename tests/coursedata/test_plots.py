@@ -1,14 +1,11 @@
-"""reference/plots.py: both helpers draw and save a PNG without a display."""
+"""coursedata/plots.py: both helpers draw and save a PNG without a display."""
 import os
 
 import matplotlib
 import numpy as np
 import pytest
 
-from .helpers import load
-
-plots = load("plots")
-data = load("data")
+from coursedata import plots, toy
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -26,7 +23,7 @@ def test_backend_is_non_interactive():
 
 
 def test_plot_decision_regions(tmp_path):
-    X, y = data.two_circles(200, rng=0)
+    X, y = toy.two_circles(200, rng=0)
     predict = lambda Z: (np.linalg.norm(Z, axis=1) < 0.75).astype(int)  # noqa: E731
     fig = plots.plot_decision_regions(predict, X, y, resolution=50, title="two circles")
     assert isinstance(fig, matplotlib.figure.Figure)

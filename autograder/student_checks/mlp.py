@@ -1,0 +1,208 @@
+"""The self-check's checks of mlp.py (rendered into student_template/check.py)."""
+from .machinery import *  # noqa: F401,F403 - one namespace, as in the rendered check.py
+
+
+# --------------------------------------------------------------------------- mlp.py
+
+@check("mlp", "init_params")
+def _(m):
+    """init_params: shapes, zero biases, weights uniform within 1/sqrt(fan-in), drawn from rng"""
+    d, dh, k = 50, 30, 10
+    p = m.init_params(d, dh, k, np.random.default_rng(0))
+    require(isinstance(p, dict) and {"W1", "b1", "W2", "b2"} <= set(p),
+            f"init_params must return a dict with keys W1, b1, W2, b2; got {type(p).__name__} "
+            f"{sorted(p) if isinstance(p, dict) else ''}")
+    for key, shape in [("W1", (dh, d)), ("b1", (dh,)), ("W2", (k, dh)), ("b2", (k,))]:
+        expect_shape(p[key], shape, f"params[{key!r}] for d={d}, dh={dh}, m={k}")
+    expect_close(p["b1"], np.zeros(dh), "b1")
+    expect_close(p["b2"], np.zeros(k), "b2")
+    for key, fan_in in [("W1", d), ("W2", dh)]:
+        bound, top = 1 / np.sqrt(fan_in), np.abs(p[key]).max()
+        require(0.9 * bound <= top <= bound, f"{key} should be uniform in [-1/sqrt({fan_in}), 1/sqrt({fan_in})] "
+                f"= +-{bound:.4f}, but its largest |entry| is {top:.4f} (fan-in of {key} is {fan_in})")
+        require(np.abs(np.mean(p[key])) < 0.2 * bound, f"{key} should be centred on 0 (uniform in [-a, a])")
+    again = m.init_params(d, dh, k, np.random.default_rng(0))
+    other = m.init_params(d, dh, k, np.random.default_rng(1))
+    require(np.array_equal(again["W1"], p["W1"]) and not np.array_equal(other["W1"], p["W1"]),
+            "draw the weights from the rng argument (same seed: same weights, other seed: others)")
+
+
+@check("mlp", "fprop")
+def _(m):
+    """fprop: keys ha, hs, oa, os with the right shapes; hs = relu(ha); rows of os sum to 1"""
+    rng = np.random.default_rng(20)
+    params, X = small_params(rng), rng.normal(size=(6, 4))
+    before = copies(params=params, X=X)
+    f = m.fprop(params, X)
+    unchanged(before, {"params": params, "X": X}, "fprop")
+    require(isinstance(f, dict) and {"ha", "hs", "oa", "os"} <= set(f),
+            f"fprop must return a dict with keys ha, hs, oa, os; got {sorted(f) if isinstance(f, dict) else f}")
+    for key, shape in [("ha", (6, 5)), ("hs", (6, 5)), ("oa", (6, 3)), ("os", (6, 3))]:
+        expect_shape(f[key], shape, f"fprop(...)[{key!r}] for X (6, 4), dh=5, m=3")
+    expect_close(f["hs"], np.maximum(np.asarray(f["ha"], dtype=float), 0), "hs (must be relu(ha))")
+    expect_close(np.asarray(f["os"], dtype=float).sum(axis=1), np.ones(6), "row sums of os")
+    oa = np.asarray(f["oa"], dtype=float)
+    e = np.exp(oa - oa.max(axis=1, keepdims=True))
+    expect_close(f["os"], e / e.sum(axis=1, keepdims=True), "os (must be the row softmax of oa)")
+
+
+@check("mlp", "loss")
+def _(m):
+    """loss: ln(m) with zero weights; the penalty adds l11|W1|_1 + l12|W1|^2 + l21|W2|_1 + l22|W2|^2"""
+    rng = np.random.default_rng(21)
+    params, X, y = small_params(rng), rng.normal(size=(6, 4)), np.array([0, 1, 2, 0, 1, 2])
+    zero = {k: np.zeros_like(v) for k, v in params.items()}
+    expect_close(m.loss(zero, X, y), np.log(3), "loss with all parameters 0 (ln 3)",
+                 hint="the mean, not the sum, over examples")
+    base = float(np.asarray(m.loss(params, X, y)))
+    W1, W2 = params["W1"], params["W2"]
+    for reg, penalty in [((0.1, 0, 0, 0), 0.1 * np.abs(W1).sum()), ((0, 0.1, 0, 0), 0.1 * (W1 ** 2).sum()),
+                         ((0, 0, 0.1, 0), 0.1 * np.abs(W2).sum()), ((0, 0, 0, 0.1), 0.1 * (W2 ** 2).sum())]:
+        expect_close(float(np.asarray(m.loss(params, X, y, reg))) - base, penalty,
+                     f"loss(..., reg={reg}) - loss(...) (the penalty)",
+                     hint="reg = (l11, l12, l21, l22); biases are not penalised; ||W||_2^2 has no 1/2")
+
+
+def mlp_problem(seed=22):
+    rng = np.random.default_rng(seed)
+    return small_params(rng), rng.normal(size=(6, 4)), np.array([0, 1, 2, 0, 2, 2])
+
+
+def check_grads(m, function, reg):
+    params, X, y = mlp_problem()
+    before = copies(params=params, X=X)
+    g = getattr(m, function)(params, X, y, reg)
+    unchanged(before, {"params": params, "X": X}, function)
+    require(isinstance(g, dict) and {"W1", "b1", "W2", "b2", "X"} <= set(g),
+            f"{function} must return a dict with keys W1, b1, W2, b2, X; got "
+            f"{sorted(g) if isinstance(g, dict) else type(g).__name__}")
+    for key in ("W1", "b1", "W2", "b2"):
+        expect_shape(g[key], params[key].shape, f"{function}(...)[{key!r}]")
+
+        def f(value, key=key):
+            changed = dict(params)
+            changed[key] = value
+            return m.loss(changed, X, y, reg)
+        hint = ("biases are not penalised" if key.startswith("b") and any(reg) else
+                "if the check without penalty passes, look at the penalty's gradient: "
+                "l11 sign(W1) + 2 l12 W1 (same for W2)" if any(reg) else
+                "mean over the batch: divide by n once; dW = delta^T input, not its transpose")
+        expect_close(g[key], fd_gradient(f, params[key]), f"{function}(params, X, y, reg={reg})[{key!r}]",
+                     rtol=1e-4, atol=1e-7, hint=hint)
+    expect_close(g["X"], fd_gradient(lambda t: m.loss(params, t, y, reg), X), f"{function}(...)['X']",
+                 rtol=1e-4, atol=1e-7)
+
+
+@check("mlp", "bprop", "loss")
+def _(m):
+    """bprop: gradients match finite differences of your loss (no penalty)"""
+    check_grads(m, "bprop", (0, 0, 0, 0))
+
+
+@check("mlp", "bprop", "loss")
+def _(m):
+    """bprop: gradients match finite differences of your loss (with the elastic-net penalty)"""
+    check_grads(m, "bprop", (0.01, 0.02, 0.03, 0.04))
+
+
+@check("mlp", "bprop_loop", "loss")
+def _(m):
+    """bprop_loop: gradients match finite differences of your loss (with and without penalty)"""
+    for reg in ((0, 0, 0, 0), (0.01, 0.02, 0.03, 0.04)):
+        check_grads(m, "bprop_loop", reg)
+
+
+@check("mlp", "bprop_loop", "bprop")
+def _(m):
+    """bprop_loop: equals bprop (with and without penalty)"""
+    params, X, y = mlp_problem(23)
+    for reg in ((0, 0, 0, 0), (0.01, 0.02, 0.03, 0.04)):
+        loop, matrix = m.bprop_loop(params, X, y, reg), m.bprop(params, X, y, reg)
+        for key in ("W1", "b1", "W2", "b2", "X"):
+            require(isinstance(loop, dict) and key in loop, f"bprop_loop must return a dict with key {key!r}")
+            require(isinstance(matrix, dict) and key in matrix, f"bprop must return a dict with key {key!r}")
+            expect_close(loop[key], matrix[key], f"bprop_loop(..., reg={reg})[{key!r}] vs bprop(...)[{key!r}]",
+                         rtol=1e-6, atol=1e-9, hint="the two must agree; the finite-difference checks above "
+                         "tell which one is wrong")
+
+
+@check("mlp", "finite_difference")
+def _(m):
+    """finite_difference: the gradient of a known function, and params left exactly as they were"""
+    # Tiny entries such as 1e-7 do not survive (x - eps) + eps in floating point.
+    params = {"a": np.array([[0.1, 1e-7], [-0.7, 1.23456e-6]]), "b": np.array([1 / 7, -0.3, 0.9])}
+    before = copies(params=params)
+
+    def f(p):
+        return float(np.sum(p["a"] ** 2) + 3 * np.sum(p["b"]) + np.prod(p["b"]))
+    g = m.finite_difference(f, params)
+    require(isinstance(g, dict) and set(g) == {"a", "b"},
+            f"finite_difference must return a dict with the keys of params; got {g if not isinstance(g, dict) else sorted(g)}")
+    for key in params:
+        changed = np.argwhere(params[key] != before["params"][key])
+        if len(changed):
+            index = tuple(int(i) for i in changed[0])
+            raise Failed(f"finite_difference left params[{key!r}]{list(index)} = {float(params[key][index])!r} instead of "
+                         f"{float(before['params'][key][index])!r}. Save each entry before perturbing it and put the saved "
+                         "value back ((x - eps) + eps is not always x in floating point)")
+    b = params["b"]
+    expect_close(g["a"], 2 * params["a"], "finite_difference(f, params)['a'] for f = sum(a^2) + ...",
+                 rtol=1e-5, atol=1e-7)
+    expect_close(g["b"], 3 + np.prod(b) / b, "finite_difference(f, params)['b']", rtol=1e-5, atol=1e-7)
+
+
+@check("mlp", "predict", "fprop")
+def _(m):
+    """predict: shape (n,), the argmax of your fprop's os"""
+    rng = np.random.default_rng(24)
+    params, X = small_params(rng), rng.normal(size=(8, 4))
+    pred = expect_shape(m.predict(params, X), (8,), "predict(params, X) for X (8, 4)")
+    want = np.asarray(m.fprop(params, X)["os"], dtype=float).argmax(axis=1)
+    require(np.array_equal(pred, want), f"predict must be the argmax of os; got {fmt(pred)}, expected {fmt(want)}")
+
+
+@check("mlp", "train_mlp", "loss", "predict")
+def _(m):
+    """train_mlp: history per epoch, train_loss decreases and equals your loss, on two circles"""
+    X, y = two_circles(np.random.default_rng(25), 200)
+    Xv, yv = two_circles(np.random.default_rng(26), 60)
+    params, history = m.train_mlp(X, y, dh=16, lr=0.2, epochs=15, batch_size=10, reg=(0, 0, 0, 1e-4),
+                                  rng=np.random.default_rng(0), X_valid=Xv, y_valid=yv)
+    for key, shape in [("W1", (16, 2)), ("b1", (16,)), ("W2", (2, 16)), ("b2", (2,))]:
+        expect_shape(params[key], shape, f"params[{key!r}] returned by train_mlp (d=2, dh=16, 2 classes)")
+    require(isinstance(history, dict), f"history must be a dict; got {type(history).__name__}")
+    for key in ("train_loss", "train_error", "valid_loss", "valid_error"):
+        require(key in history, f"history has no {key!r} (keys: {sorted(history)})")
+        expect_shape(history[key], (15,), f"history[{key!r}] (one entry per epoch, 15 epochs)")
+    losses = np.asarray(history["train_loss"], dtype=float)
+    expect_close(losses[-1], m.loss(params, X, y, (0, 0, 0, 1e-4)),
+                 "history['train_loss'][-1] vs your loss on the whole training set (penalty included)", rtol=1e-5)
+    expect_close(history["train_error"][-1], np.mean(np.asarray(m.predict(params, X)) != y),
+                 "history['train_error'][-1] vs the fraction your predict gets wrong")
+    require(losses[-1] < losses[0], f"train_loss should decrease on this easy problem; got {fmt(losses)}")
+    require(history["train_error"][-1] < 0.2, f"after 15 epochs on two circles the training error should be "
+            f"below 20%; got {history['train_error'][-1]}")
+    _, plain = m.train_mlp(X, y, dh=8, lr=0.1, epochs=2, batch_size=32)
+    require("valid_loss" not in plain or not len(plain["valid_loss"]),
+            "without validation data, history should not report valid_loss")
+
+
+@check("mlp", "HYPERPARAMS", "train_mlp")
+def _(m):
+    """HYPERPARAMS: complete, and an estimate of your Fashion-MNIST training time"""
+    hp = getattr(m, "HYPERPARAMS", None)
+    problems = hyperparams_problems(hp, TRAIN_SUBSET)
+    require(not problems, "\n".join(problems))
+    rng = np.random.default_rng(0)
+    n = 2000
+    X = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=n)
+    options = dict(hp, epochs=1)
+    started = time.process_time()
+    m.train_mlp(X, y, rng=np.random.default_rng(0), **options)
+    seconds = (time.process_time() - started) * TRAIN_SUBSET / n * int(hp["epochs"])
+    budget = TRAIN_CPU_SECONDS["numpy_mlp"]
+    require(seconds < 0.8 * budget, f"training with HYPERPARAMS on {TRAIN_SUBSET:,} images would take about "
+            f"{seconds:.0f} CPU seconds here; the grader allows {budget} s (on a similar machine): use fewer "
+            "epochs, a smaller dh or a larger batch_size")
+    return f"estimated training time on {TRAIN_SUBSET:,} images: about {seconds:.0f} CPU s of {budget} s allowed"
