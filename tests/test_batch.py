@@ -272,8 +272,9 @@ def test_gradescope_export_maps_submission_ids_to_students(tmp_path, fake_grader
 
 def test_a_disk_filling_neighbour_costs_a_correct_submission_nothing(tmp_path):
     """batch --jobs 2 on a small temporary filesystem: one submission writes 1 GB into its scratch
-    folder while a correct one is graded beside it. The scratch folder's disk budget stops the first;
-    the second keeps every point (without the budget it would die of "No space left on device")."""
+    folder while a correct one is graded beside it. The scratch folder's disk budget stops the first
+    with a message in MB (without the budget it fails on "File too large" or "No space left on
+    device" instead, and may take its neighbour down with it); the second keeps every point."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs for the gradings needs root")
     small_tmp = tempfile.mkdtemp(prefix="autograder-test-small-tmp-")  # reachable by the spare uids, unlike tmp_path
