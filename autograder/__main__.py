@@ -79,7 +79,7 @@ def build_parser():
 
 
 def run_grade(args):
-    from .build import default_parts
+    from .config import default_parts
     from .grade import grade
     parts, rescale = (args.parts, False) if args.parts else default_parts()  # parts.json: a built zip's choice
     grade(args.submission, args.results, parts=parts, hidden_seed=args.seed, data_dir=args.data_dir,
@@ -107,8 +107,9 @@ def run_build(args):
         for path in build_student():
             print(f"wrote {path}")
         return 0
-    from .build import build
+    from .build import build, listing
     names = build(args.out, parts=args.parts)
+    print("\n".join(listing(args.out)))
     print(f"{args.out}: {len(names)} files" + (f", grading {', '.join(args.parts)} scaled to 100 points"
                                                if args.parts else ", grading every part"))
     return 0

@@ -17,28 +17,24 @@ import os
 import stat
 import zipfile
 
+from .config import PARTS_FILE
 from .seeding import SECRET_NAME, new_secret
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-PARTS_FILE = os.path.join(HERE, "parts.json")
+PARTS_NAME = "autograder/" + os.path.basename(PARTS_FILE)
 ROOT_FILES = ("setup.sh", "run_autograder", "requirements.txt")
 PACKAGES = ("autograder", "coursedata", "reference")
 EXECUTABLE = ("setup.sh", "run_autograder")
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".orig", ".rej", ".swp", "~")
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # the same files give the same zip
-
-
-def default_parts():
-    """``(parts, rescale)`` from autograder/parts.json (written into a built zip), or ``(None, False)``."""
-    try:
-        with open(PARTS_FILE) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None, False
-    parts = data.get("parts") or None
-    return parts, bool(data.get("rescale", parts is not None))
+# Instructor tools and what only they import: grading on Gradescope never needs them
+# (tests/test_build.py imports everything grading does from an unpacked zip).
+# A name ending in "/" stands for a whole folder.
+INSTRUCTOR_ONLY = ("autograder/batch.py", "autograder/report.py", "autograder/build.py",
+                   "autograder/student_build.py", "autograder/student_notebook.py", "autograder/student_checks/",
+                   "coursedata/plots.py", "reference/torch_models.py")
 
 
 def _files(repo):
@@ -50,14 +46,18 @@ def _files(repo):
             for name in sorted(names):
                 if name.endswith(_SKIP_SUFFIXES) or name.startswith("."):
                     continue
-                if root == HERE and name in ("parts.json", SECRET_NAME):
-                    continue  # a developer's own choice or secret never leaks into a build
                 path = os.path.join(root, name)
-                yield path, os.path.relpath(path, repo)
+                archive_name = os.path.relpath(path, repo).replace(os.sep, "/")
+                # a developer's own parts.json or secret never leaks into a build
+                if not archive_name.startswith(INSTRUCTOR_ONLY) and archive_name not in (
+                        PARTS_NAME, f"autograder/{SECRET_NAME}"):
+                    yield path, archive_name
 
 
 def build(out, parts=None, repo=REPO):
-    """Write the Gradescope autograder zip to ``out``; returns the list of archive names."""
+    """Write the Gradescope autograder zip to ``out``; returns the list of archive names.
+
+    ``listing(out)`` says what went in and how big it is."""
     out = os.path.abspath(out)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     names = []
@@ -74,7 +74,7 @@ def build(out, parts=None, repo=REPO):
                 archive.writestr(info, f.read())
             names.append(info.filename)
         if parts:
-            info = zipfile.ZipInfo("autograder/parts.json", _FIXED_TIME)
+            info = zipfile.ZipInfo(PARTS_NAME, _FIXED_TIME)
             info.external_attr = (stat.S_IFREG | 0o644) << 16
             archive.writestr(info, json.dumps({"parts": list(parts), "rescale": True}, indent=2) + "\n")
             names.append(info.filename)
@@ -89,3 +89,13 @@ def _add_secret(archive):
     info.external_attr = (stat.S_IFREG | 0o600) << 16
     archive.writestr(info, new_secret() + b"\n")
     return info.filename
+
+
+def listing(out):
+    """Lines naming every file of the zip ``out`` with its size, then the totals."""
+    with zipfile.ZipFile(out) as archive:
+        infos = archive.infolist()
+    lines = [f"{info.file_size:>9,}  {info.filename}" for info in infos]
+    lines.append(f"{sum(i.file_size for i in infos):>9,}  bytes in {len(infos)} files; "
+                 f"the zip takes {os.path.getsize(out):,} bytes")
+    return lines

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from . import config
+from .budget import MemoryBudget
 from .safe import safe_json
 from .sandbox import Limits, ModuleUnavailable, Sandbox, StudentError, StudentTimeout
 from .seeding import deployment_secret, submission_seed
@@ -22,6 +23,7 @@ class GradingContext:
                  budget_seconds=config.TOTAL_BUDGET_SECONDS, use_spare_uid=None):
         self.submission = submission
         self.sandbox = Sandbox(submission.files, use_spare_uid=use_spare_uid)
+        self.memory = MemoryBudget(self.sandbox.environment(1))
         # The same files always get the same seed (see seeding.py); --seed overrides it.
         self.hidden_seed = (int(hidden_seed) if hidden_seed is not None
                             else submission_seed(deployment_secret(), submission.files))
@@ -168,7 +170,9 @@ class StudentModule:
             self._unavailable = self._missing_message()
             raise ModuleUnavailable(self._unavailable)
         if self._process is None:
-            limits = Limits(memory_mb=config.MEMORY_MB.get(self.name, config.MEMORY_MB["default"]))
+            budget = self.context.memory
+            limits = Limits(memory_mb=budget.memory_mb(self.name),
+                            address_space_mb=budget.address_space_mb(self.name, Limits.address_space_mb))
             import_timeout = max(1.0, min(config.IMPORT_TIMEOUT, self.context.remaining()))
             try:
                 self._process = self.context.sandbox.start(self.name, limits, import_timeout)

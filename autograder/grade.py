@@ -21,6 +21,7 @@ from contextlib import contextmanager, redirect_stdout
 
 import pytest
 
+from . import config
 from . import confine
 from . import context as grading_context
 from .results import MAX_OUTPUT_CHARS, ResultsPlugin
@@ -156,6 +157,8 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
             with redirect_stdout(pytest_output):
                 exit_code = pytest.main(_pytest_args(parts, training), plugins=[plugin, ctx.fixtures()])
             peak, student_cpu = ctx.peak_memory, ctx.cpu_seconds_student
+            memory = ctx.memory.describe()
+            log += ctx.memory.notes()
         # Only now, with every student process gone, is the results file written.
         log += plugin.log
         if exit_code not in (0, 1) or not plugin.results:
@@ -165,11 +168,13 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
             if entry.get("output"):
                 entry["output"] = submission.explain(entry["output"])[:2 * MAX_OUTPUT_CHARS]
         results = build_results(entries, submission, notes, time.monotonic() - started)
+        if config.LEADERBOARD and leaderboard(entries):
+            results["leaderboard"] = leaderboard(entries)
         results["extra_data"] = {"isolation": isolation, "isolation_summary": summary, "spare_uid": spare_uid,
                                  "student_cpu_seconds": round(student_cpu, 2),
                                  "student_peak_memory_mb": round(peak / 2 ** 20, 1),
                                  "grader_peak_memory_mb": round(_own_peak_memory_mb(), 1),
-                                 "hidden_seed": ctx.hidden_seed,
+                                 "hidden_seed": ctx.hidden_seed, "memory": memory,
                                  "seed_from": "--seed" if hidden_seed is not None else "the submission's files"}
         if not results["tests"]:
             results = internal_error_results("no graded test ran", time.monotonic() - started)
@@ -238,6 +243,27 @@ def build_results(entries, submission, notes, seconds):
     score = sum(e["score"] for e in entries)
     return {"score": round(score, 4), "execution_time": round(seconds, 2), "output": "\n".join(summary),
             "output_format": "text", "stdout_visibility": "hidden", "tests": entries}
+
+
+# What the leaderboard shows, from the values the training tests record (computed here,
+# from the predictions or weights the student's process returned).
+LEADERBOARD_COLUMNS = [("test_accuracy", "LogisticRegression", "LogisticRegression test accuracy", "desc"),
+                       ("test_accuracy", "MLP", "torch MLP test accuracy", "desc"),
+                       ("test_accuracy", "ConvNetDropout", "ConvNetDropout test accuracy", "desc"),
+                       ("test_error", "train_mlp", "numpy MLP test error", "asc")]
+
+
+def leaderboard(entries):
+    """Gradescope's ``leaderboard`` list: each torch model's test accuracy and the numpy MLP's
+    test error, for the models that were trained in this grading."""
+    board = []
+    for key, tag, name, order in LEADERBOARD_COLUMNS:
+        for entry in entries:
+            value = (entry.get("extra_data") or {}).get(key)
+            if tag in entry.get("tags", ()) and isinstance(value, float) and 0 <= value <= 1:
+                board.append({"name": name, "value": round(value, 4), "order": order})
+                break
+    return board
 
 
 def internal_error_results(reason, seconds):

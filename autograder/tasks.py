@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-PREDICT_BATCH = 1000
+PREDICT_BATCH = 100  # small: a wide conv net on 1,000 images at once takes ~400 MB
 
 
 def call_function_with_rng(module, function, seed, args=(), kwargs=None, rng_argument="rng"):

@@ -1,18 +1,28 @@
-"""Time and memory of one full grading, as Gradescope would run it.
+"""Time and memory of a full grading, as Gradescope would run it.
 
-Usage: python bench/grade_bench.py [SUBMISSION] [--cores 0]
+Usage: python bench/grade_bench.py [SUBMISSION ...] [--cores 0] [--no-training]
 
-Runs ``python -m autograder grade SUBMISSION`` pinned to one core (taskset),
-samples the resident memory of the grader and all its descendants (the student
-processes included) every 50 ms, and prints:
+Grades each submission (default: reference/ and a copy of it whose
+ConvNetDropout has 64/128 channels, from bench/wide_convnet.py) with
+``python -m autograder grade``, pinned to one core (taskset), while this
+script, on another core, samples every 50 ms the proportional set size (PSS:
+shared pages split between the processes sharing them) summed over the grader
+and all its descendants, the student's processes included. Prints, per
+submission:
 
+- the score,
+- CPU seconds of the whole grading and of the student's code, and the
+  isolation overhead: the share of CPU time spent outside the student's code
+  (the grader, its checks, the sandbox and its watchdog),
 - wall time on one core (Gradescope's default gives half a CPU: about twice that),
-- peak memory summed over all processes (Gradescope's default limit: 768 MB),
-- CPU time of the whole grading, of the student's code, and the share outside it.
+- peak memory of the whole tree (Gradescope's default limit: 768 MB),
+
+and the conditions: interpreter, torch build, cores and load average.
 """
 import argparse
 import json
 import os
+import platform
 import resource
 import shutil
 import subprocess
@@ -22,52 +32,122 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from autograder.sandbox import _descendants, _process_table  # noqa: E402
+from autograder.budget import memory_kb  # noqa: E402
+from wide_convnet import CHANNELS, write_wide_convnet_copy  # noqa: E402  (beside this file)
+
+SAMPLE_SECONDS = 0.05
 
 
-def tree_rss(root_pid):
-    table = _process_table()
-    pids = [root_pid] + _descendants(root_pid, table)
-    return sum(table[p][2] for p in pids if p in table)
+def _children():
+    """{ppid: [pid, ...]} for every live process."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    return children
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("submission", nargs="?", default=os.path.join(REPO, "reference"))
-    parser.add_argument("--cores", default="0", help="CPU list for taskset (default: one core, 0)")
-    args = parser.parse_args()
+def tree_pss_bytes(root_pid):
+    children, total, stack = _children(), 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        stack += children.get(pid, [])
+        total += memory_kb(pid) * 1024
+    return total
 
+
+def grade_once(submission, cores, training):
     results_dir = tempfile.mkdtemp(prefix="grade-bench-")
     results_path = os.path.join(results_dir, "results.json")
-    command = [sys.executable, "-m", "autograder", "grade", args.submission, "--results", results_path]
+    command = [sys.executable, "-m", "autograder", "grade", submission, "--results", results_path]
+    if not training:
+        command.append("--no-training")
     if shutil.which("taskset"):
-        command = ["taskset", "-c", args.cores] + command
+        command = ["taskset", "-c", cores] + command
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peak = 0
     while process.poll() is None:
-        peak = max(peak, tree_rss(process.pid))
-        time.sleep(0.05)
+        peak = max(peak, tree_pss_bytes(process.pid))
+        time.sleep(SAMPLE_SECONDS)
     wall = time.monotonic() - started
     output = process.stdout.read().decode(errors="replace")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_total = usage.ru_utime + usage.ru_stime
-    with open(results_path) as f:
-        results = json.load(f)
-    shutil.rmtree(results_dir, ignore_errors=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_total = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    try:
+        with open(results_path) as f:
+            results = json.load(f)
+    except (OSError, ValueError):
+        raise SystemExit(f"no results for {submission}:\n{output[-3000:]}")
+    finally:
+        shutil.rmtree(results_dir, ignore_errors=True)
     extra = results.get("extra_data", {})
-    student_cpu = float(extra.get("student_cpu_seconds", 0.0))
-    total_points = sum(t["max_score"] for t in results["tests"])
+    return {"score": results["score"], "max": sum(t["max_score"] for t in results["tests"]),
+            "cpu": cpu_total, "student_cpu": float(extra.get("student_cpu_seconds", 0.0)), "wall": wall,
+            "peak_mb": peak / 2 ** 20, "student_peak_mb": float(extra.get("student_peak_memory_mb", 0.0)),
+            "isolation": extra.get("isolation", "?"), "memory": extra.get("memory", {}),
+            "lost": [f"{t['name']}: {(t.get('output') or '').strip()[:160]}" for t in results["tests"]
+                     if t["score"] < t["max_score"]]}
 
-    print(output.strip().splitlines()[-3] if output.strip() else "")
-    print(f"submission           {os.path.relpath(args.submission, REPO)}")
-    print(f"score                {results['score']:g} / {total_points:g}")
-    print(f"wall time            {wall:.1f} s on core(s) {args.cores} (half a CPU: about {2 * wall:.0f} s; limit 600 s)")
-    print(f"peak memory          {peak / 2 ** 20:.0f} MB summed over all processes (limit 768 MB)")
-    print(f"CPU time             {cpu_total:.1f} s in all, {student_cpu:.1f} s in the student's code")
-    if cpu_total > 0:
-        print(f"outside student code {100 * (1 - student_cpu / cpu_total):.0f}% of CPU time")
-    print(f"isolation            {extra.get('isolation', '?')}")
+
+def torch_build():
+    done = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__, torch.version.cuda)"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        return "not installed"
+    version, cuda = done.stdout.split()
+    return f"{version} ({'CPU' if cuda == 'None' else 'CUDA ' + cuda} build)"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("submissions", nargs="*", help="folders or zips (default: reference and its wide-ConvNet copy)")
+    parser.add_argument("--cores", default="0", help="CPU list for taskset (default: one core, 0)")
+    parser.add_argument("--no-training", action="store_true", help="leave out the Fashion-MNIST training tests")
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="grade-bench-subs-")
+    try:
+        wide = f"reference with a {CHANNELS[0]}/{CHANNELS[1]}-channel ConvNetDropout"
+        submissions = [(os.path.relpath(s, REPO), s) for s in args.submissions] or [
+            ("reference", os.path.join(REPO, "reference")),
+            (wide, write_wide_convnet_copy(os.path.join(workdir, "wide_convnet")))]
+        others = sorted(set(range(os.cpu_count() or 1)) - {int(c) for c in args.cores.split(",") if c.isdigit()})
+        if others and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, others)  # the sampler stays off the grading's core
+        load = os.getloadavg()
+        print(f"conditions: Python {platform.python_version()} ({sys.executable}), torch {torch_build()}, "
+              f"{os.cpu_count()} cores, grading on core(s) {args.cores}, load average before "
+              f"{load[0]:.2f} (1 min) {load[1]:.2f} (5 min), {'no training' if args.no_training else 'training included'}")
+        for name, path in submissions:
+            figures = grade_once(path, args.cores, not args.no_training)
+            overhead = 100 * (1 - figures["student_cpu"] / figures["cpu"]) if figures["cpu"] > 0 else 0.0
+            print(f"\n{name}")
+            print(f"  score                {figures['score']:g} / {figures['max']:g}")
+            print(f"  CPU time             {figures['cpu']:.1f} s in all, {figures['student_cpu']:.1f} s in the "
+                  "student's code")
+            print(f"  isolation overhead   {overhead:.0f}% of CPU time outside the student's code")
+            print(f"  wall time            {figures['wall']:.1f} s on core(s) {args.cores} (half a CPU: about "
+                  f"{2 * figures['wall']:.0f} s; limit 600 s)")
+            print(f"  peak memory (PSS)    {figures['peak_mb']:.0f} MB for the whole tree (limit 768 MB)")
+            print(f"  student's processes  {figures['student_peak_mb']:.0f} MB at most (PSS, summed)")
+            baselines = figures["memory"].get("baselines", {})
+            if baselines:
+                print("  idle worker          " + ", ".join(f"{k} {v['pss_mb']} MB" for k, v in baselines.items())
+                      + f"; grader {figures['memory'].get('grader_mb', '?')} MB")
+            print(f"  isolation            {figures['isolation']}")
+            for line in figures["lost"]:
+                print(f"  lost points          {line}")
+        load = os.getloadavg()
+        print(f"\nload average after: {load[0]:.2f} (1 min) — above ~1 means another job shared the cores")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import zipfile
@@ -267,3 +268,45 @@ def test_gradescope_export_maps_submission_ids_to_students(tmp_path, fake_grader
     assert sorted((r["student"], r["email"]) for r in rows) == [
         ("Ada Lovelace", "ada2@example.edu"), ("Ada Lovelace", "ada@example.edu"),
         ("Alan Turing; Grace Hopper", "alan@example.edu; grace@example.edu"), ("submission_444", "")]
+
+
+def test_a_disk_filling_neighbour_costs_a_correct_submission_nothing(tmp_path):
+    """batch --jobs 2 on a small temporary filesystem: one submission writes 1 GB into its scratch
+    folder while a correct one is graded beside it. The scratch folder's disk budget stops the first
+    with a message in MB (without the budget it fails on "File too large" or "No space left on
+    device" instead, and may take its neighbour down with it); the second keeps every point."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs for the gradings needs root")
+    small_tmp = tempfile.mkdtemp(prefix="autograder-test-small-tmp-")  # reachable by the spare uids, unlike tmp_path
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400m,mode=1777", "tmpfs", str(small_tmp)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        submissions = tmp_path / "submissions"
+        hog = submissions / "hog"
+        shutil.copytree(os.path.join(REPO, "tests", "submissions", "hostile", "disk_hog"), hog)
+        shutil.copyfile(os.path.join(REPO, "reference", "calculus.py"), hog / "calculus_base.py")
+        (submissions / "fair").mkdir()
+        shutil.copyfile(os.path.join(REPO, "reference", "calculus.py"), submissions / "fair" / "calculus.py")
+        out = tmp_path / "out"
+        done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out),
+                               "--no-training", "--parts", "calculus", "--jobs", "2", "--no-progress"],
+                              cwd=REPO, capture_output=True, text=True, timeout=900,
+                              env={**os.environ, "TMPDIR": str(small_tmp)})
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        rows = {row["student"]: row for row in read_csv(out / "grades.csv")}
+        assert float(rows["fair"]["max"]) > 0, rows["fair"]
+        assert float(rows["fair"]["total"]) == pytest.approx(float(rows["fair"]["max"])), rows["fair"]
+        with open(out / "results" / "hog.json") as f:
+            hog_results = json.load(f)
+        validate(hog_results)
+        failed = [t for t in hog_results["tests"] if t["status"] == "failed" and "softmax" in t["tags"]]
+        assert any("MB" in t.get("output", "") for t in failed), [t.get("output") for t in failed]
+        assert float(rows["hog"]["total"]) < float(rows["hog"]["max"])
+        sandboxes_left = [name for name in os.listdir(small_tmp) if name.startswith("autograder-")
+                          and name != "autograder-uids"]  # a lock folder, not a grading's files
+        assert not sandboxes_left
+    finally:
+        subprocess.run(["umount", "-l", small_tmp], check=False)
+        os.rmdir(small_tmp)

@@ -217,3 +217,24 @@ def test_run_autograder_replaces_results_only_when_missing_or_invalid(tmp_path, 
     assert (results["score"] == 7) is kept
     if not kept:
         assert results["tests"][0]["name"] == "Autograder error"
+
+
+def test_the_leaderboard_lists_each_trained_model_and_validates():
+    from autograder.grade import build_results, leaderboard
+    from autograder.submission import Submission
+
+    def entry(tags, **extra):
+        return {"name": tags[1], "number": "1", "score": 1, "max_score": 1, "status": "passed", "tags": list(tags),
+                "extra_data": extra}
+    entries = [entry(("mlp", "train_mlp", "HYPERPARAMS"), test_error=0.1449, cpu_seconds=7.6),
+               entry(("torch_models", "LogisticRegression", "train_torch"), test_accuracy=0.83),
+               entry(("torch_models", "MLP", "train_torch"), test_accuracy=float("nan")),
+               entry(("torch_models", "ConvNetDropout", "train_torch"), test_accuracy=0.88123456)]
+    board = leaderboard(entries)
+    assert board == [{"name": "LogisticRegression test accuracy", "value": 0.83, "order": "desc"},
+                     {"name": "ConvNetDropout test accuracy", "value": 0.8812, "order": "desc"},
+                     {"name": "numpy MLP test error", "value": 0.1449, "order": "asc"}]
+    results = build_results(entries, Submission(), [], 1.0)
+    results["leaderboard"] = board
+    validate_results(results)
+    assert leaderboard([entry(("calculus", "sigmoid"))]) == []
