@@ -12,6 +12,7 @@ from autograder import config
 from autograder.compare import (CheckFailed, as_array, assert_close, assert_keys, assert_sequence,
                                 assert_shape, assert_true, describe, matches, score_cases)
 from autograder.graded.helpers import graded
+from autograder.hyperparams import torch_hyperparams_problems
 
 KINDS = ("logreg", "mlp", "convnet")
 TORCH_TIMEOUT = 60.0     # a small model or training problem; generous for a slow, shared CPU
@@ -681,50 +682,23 @@ def test_train_torch(torch_models, rng, set_score=None):
 # TORCH_HYPERPARAMS
 # ---------------------------------------------------------------------------
 
-def is_number(value):
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
-def check_entry(entry, kind):
-    """TORCH_HYPERPARAMS[kind] holds what the grader passes on; returns it."""
-    what = f"TORCH_HYPERPARAMS['{kind}']"
-    required = ["epochs", "lr", "batch_size"] + (["hidden", "dropout"] if kind == "mlp" else [])
-    assert_keys(entry, required, what)
-    for key, high in (("epochs", 10000), ("batch_size", config.TRAIN_SUBSET)):
-        value = entry[key]
-        assert_true(is_number(value) and float(value).is_integer() and 1 <= value <= high,
-                    f"{what}['{key}'] should be an int from 1 to {high}, but is {describe(value)}.")
-    lr = entry["lr"]
-    assert_true(is_number(lr) and np.isfinite(lr) and 0 < lr <= 10,
-                f"{what}['lr'] should be a learning rate with 0 < lr <= 10, but is {describe(lr)}.")
-    options = entry.get("options")
-    if options is not None:
-        # Any value is fine (a class such as torch.optim.Adam too): the options never leave the
-        # sandbox; train_torch itself says whether it accepts them.
-        assert_true(isinstance(options, dict),
-                    f"{what}['options'] should be a dict of keyword arguments for train_torch, but is "
-                    f"{describe(options)}.")
-    if kind == "mlp":
-        hidden = entry["hidden"]
-        ok = isinstance(hidden, (list, tuple, np.ndarray)) and all(
-            is_number(h) and float(h).is_integer() and 1 <= h <= 4096 for h in np.ravel(np.asarray(hidden, dtype=object)))
-        assert_true(ok, f"{what}['hidden'] should be a list of hidden layer sizes (ints from 1 to 4096), "
-                        f"but is {hidden!r}"[:300] + ".")
-    for key in ("dropout",) if kind == "mlp" else ("p",) if kind == "convnet" else ():
-        if key in entry:
-            value = entry[key]
-            assert_true(is_number(value) and 0 <= value < 1,
-                        f"{what}['{key}'] should be a dropout probability in [0, 1), but is {describe(value)}.")
-    return entry
-
-
 def check_torch_hyperparams(hp):
-    assert_true(isinstance(hp, dict), "TORCH_HYPERPARAMS should be a dict with the keys 'logreg', 'mlp' and "
-                                      f"'convnet', but it is {describe(hp)}.")
-    assert_keys(hp, KINDS, "TORCH_HYPERPARAMS")
-    for kind in KINDS:
-        check_entry(hp[kind], kind)
+    """TORCH_HYPERPARAMS holds what the grader passes on (the rules of autograder/hyperparams.py,
+    shared with the self-check); returns it."""
+    problems = torch_hyperparams_problems(hp, config.TRAIN_SUBSET)
+    assert_true(not problems, " ".join(problems))
     return hp
+
+
+def check_entry(hp, kind):
+    """TORCH_HYPERPARAMS[kind], once the whole dict is usable. Any ``options`` value (a class such
+    as torch.optim.Adam too) is fine: options never leave the sandbox, and train_torch itself says
+    whether it accepts them."""
+    problems = [p for p in torch_hyperparams_problems(hp, config.TRAIN_SUBSET)
+                if not isinstance(hp, dict) or p.startswith(f"TORCH_HYPERPARAMS['{kind}']")
+                or f"for {kind!r}" in p]
+    assert_true(not problems, " ".join(problems))
+    return hp[kind]
 
 
 @graded("5.7", 0.5, tags=("torch_models", "TORCH_HYPERPARAMS"))
@@ -745,8 +719,7 @@ MODELS = {
 
 
 def train_on_fashion_mnist(torch_models, grading, kind):
-    entry = check_entry(assert_keys(torch_models.get("TORCH_HYPERPARAMS"), KINDS, "TORCH_HYPERPARAMS")[kind],
-                        kind)
+    entry = check_entry(torch_models.get("TORCH_HYPERPARAMS"), kind)
     X_test, y_test = grading.fashion_mnist()
     name, constructor = MODELS[kind]
     budget = config.TRAIN_CPU_SECONDS[kind]
