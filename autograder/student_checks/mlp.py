@@ -25,6 +25,22 @@ def _(m):
     other = m.init_params(d, dh, k, np.random.default_rng(1))
     require(np.array_equal(again["W1"], p["W1"]) and not np.array_equal(other["W1"], p["W1"]),
             "draw the weights from the rng argument (same seed: same weights, other seed: others)")
+    # Rescaled to [-1, 1], independent uniform draws never coincide; reused draws all do.
+    reused = common_values(np.asarray(p["W1"], dtype=float) * np.sqrt(d), np.asarray(p["W2"], dtype=float) * np.sqrt(dh))
+    require(reused < np.size(p["W2"]) / 2,
+            f"{reused} of the {np.size(p['W2'])} entries of W2 * sqrt({dh}) are also entries of W1 * sqrt({d}): "
+            "W1 and W2 reuse the same random numbers. Hint: draw each matrix with its own call of rng.uniform, "
+            "so that W2's numbers come after W1's in rng's stream.")
+
+
+def common_values(A, B, tol=1e-9):
+    """How many entries of B are within ``tol`` of an entry of A."""
+    pool = np.sort(np.ravel(A))
+    values = np.ravel(B)
+    right = np.clip(np.searchsorted(pool, values), 0, len(pool) - 1)
+    left = np.clip(right - 1, 0, len(pool) - 1)
+    gap = np.minimum(np.abs(pool[right] - values), np.abs(pool[left] - values))
+    return int(np.count_nonzero(gap <= tol))
 
 
 @check("mlp", "fprop")
@@ -151,6 +167,39 @@ def _(m):
     expect_close(g["b"], 3 + np.prod(b) / b, "finite_difference(f, params)['b']", rtol=1e-5, atol=1e-7)
 
 
+@check("mlp", "finite_difference")
+def _(m):
+    """finite_difference: uses the eps it is given (central or one-sided differences)"""
+    eps = 0.1
+    params = {"a": np.array([[0.5, -1.2], [2.0, 0.3]]), "b": np.array([0.7, -0.4, 1.5])}
+
+    def curved(x):
+        return x ** 3 + np.sin(x)
+
+    def f(p):
+        return float(np.sum(curved(p["a"])) + np.sum(curved(p["b"])))
+    g = m.finite_difference(f, copies(params=params)["params"], eps)
+    require(isinstance(g, dict) and set(g) == {"a", "b"},
+            f"finite_difference must return a dict with the keys of params; got {g if not isinstance(g, dict) else sorted(g)}")
+    for key, x in params.items():
+        got = as_floats(g[key], f"finite_difference(f, params, eps={eps})[{key!r}]")
+        # With eps = 0.1 the three usual schemes differ visibly from each other and from f'.
+        schemes = {"central": (curved(x + eps) - curved(x - eps)) / (2 * eps),
+                   "forward": (curved(x + eps) - curved(x)) / eps,
+                   "backward": (curved(x) - curved(x - eps)) / eps}
+        if got.shape == x.shape and any(np.allclose(got, s, rtol=1e-6, atol=1e-6) for s in schemes.values()):
+            continue
+        exact = 3 * x ** 2 + np.cos(x)
+        ignored = got.shape == x.shape and np.allclose(got, exact, rtol=1e-3, atol=1e-3)
+        expect_close(got, schemes["central"], f"finite_difference(f, params, eps={eps})[{key!r}] for "
+                     "f = sum(x^3 + sin(x)) (one-sided differences with this eps are accepted too)",
+                     rtol=1e-6, atol=1e-6,
+                     hint="these are the exact derivatives, not finite differences with eps = 0.1: the eps "
+                     "argument is ignored (a fixed eps is used); perturb each entry by the eps you are given"
+                     if ignored else "perturb each entry by +eps and -eps and divide by 2 eps (or by +eps "
+                     "alone and divide by eps)")
+
+
 @check("mlp", "predict", "fprop")
 def _(m):
     """predict: shape (n,), the argmax of your fprop's os"""
@@ -185,6 +234,74 @@ def _(m):
     _, plain = m.train_mlp(X, y, dh=8, lr=0.1, epochs=2, batch_size=32)
     require("valid_loss" not in plain or not len(plain["valid_loss"]),
             "without validation data, history should not report valid_loss")
+
+
+def sgd_replay(bprop, params, X, y, batches, lr):
+    """Plain SGD steps with your bprop, one per mini-batch (a tuple of example indices)."""
+    for batch in batches:
+        rows = list(batch)
+        step = bprop(params, X[rows], y[rows])
+        params = {key: value - lr * np.asarray(step[key], dtype=float) for key, value in params.items()}
+    return params
+
+
+def same_weights(a, b):
+    return all(np.allclose(np.asarray(a[key], dtype=float), np.asarray(b[key], dtype=float), rtol=1e-6, atol=1e-9)
+               for key in ("W1", "b1", "W2", "b2"))
+
+
+def batch_splits(n, batch_size, keep_partial):
+    """Every epoch's sequence of mini-batches that cutting some permutation of range(n) gives."""
+    splits = set()
+    for order in itertools.permutations(range(n)):
+        cut = [tuple(sorted(order[i:i + batch_size])) for i in range(0, n, batch_size)]
+        if not keep_partial and len(cut[-1]) < batch_size:
+            cut.pop()
+        splits.add(tuple(cut))
+    return sorted(splits)
+
+
+def replayed_epochs(m, start, end, X, y, lr, batch_size):
+    """The two epochs of mini-batches (and whether the partial one was used) that lead from start to end."""
+    for keep_partial in (True, False):
+        splits = batch_splits(len(X), batch_size, keep_partial)
+        for first in splits:
+            halfway = sgd_replay(m.bprop, start, X, y, first, lr)
+            for second in splits:
+                if same_weights(sgd_replay(m.bprop, halfway, X, y, second, lr), end):
+                    return first, second, keep_partial
+    return None
+
+
+@check("mlp", "train_mlp", "bprop")
+def _(m):
+    """train_mlp: a fresh permutation each epoch, every mini-batch used (the partial one too)"""
+    n, batch_size, lr = 5, 2, 0.5
+    what = (f"train_mlp(X, y, dh=3, lr={lr}, epochs=2, batch_size={batch_size}, rng) on {n} points "
+            "(3 mini-batches per epoch, the last of 1 example)")
+    rng = np.random.default_rng(27)
+    epochs = []
+    for seed in (1, 2, 3):
+        X = np.round(rng.normal(size=(n, 2)), 3)
+        y = rng.permutation(np.array([0, 1, 0, 1, 1]))
+        start, end = (m.train_mlp(X, y, dh=3, lr=rate, epochs=2, batch_size=batch_size,
+                                  rng=np.random.default_rng(seed))[0] for rate in (0.0, lr))
+        found = replayed_epochs(m, start, end, X, y, lr, batch_size)
+        require(found is not None,
+                f"{what}: the parameters are not those of SGD with your bprop from the initial parameters "
+                "(those train_mlp returns with lr = 0), over 2 epochs of mini-batches of any permutation of the "
+                f"examples.\nX = {fmt(X)}, y = {fmt(y)}\nHint: each step is params - lr * bprop(params, "
+                "X_batch, y_batch, reg), with X and y shuffled by the same permutation (if a bprop check above "
+                "fails, fix it first)")
+        first, second, partial_used = found
+        require(partial_used, f"{what}: the last, partial mini-batch of each epoch is dropped (2 steps per epoch "
+                "instead of 3). Hint: use every example: for start in range(0, n, batch_size) makes the 1 "
+                "leftover example the last mini-batch")
+        epochs.append((first, second))
+    require(any(first != second for first, second in epochs),
+            f"{what}, with 3 seeds: each time the second epoch visited the mini-batches in exactly the same "
+            f"order as the first ({epochs[0][0]}). Hint: draw a new permutation at the start of every epoch, "
+            "not once before the loop")
 
 
 @check("mlp", "HYPERPARAMS", "train_mlp")

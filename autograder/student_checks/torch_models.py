@@ -130,6 +130,37 @@ def _(m):
                  rtol=1e-4, hint="report the mean loss per example over the epoch, not the sum of the batch losses")
 
 
+@check("torch_models", "train_torch")
+def _(m):
+    """train_torch: momentum=0.9 is SGD's momentum (each step adds the whole gradient to the velocity)"""
+    import torch
+    X, y = blobs(np.random.default_rng(37), 20, [[0, 2], [2, 0], [-2, -2]])
+    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+    epochs, lr, momentum = 6, 1e-3, 0.9
+
+    def moved(**options):
+        torch.manual_seed(5)
+        model = torch.nn.Linear(2, 3)
+        before = torch.nn.utils.parameters_to_vector(model.parameters()).detach().numpy().astype(float)
+        m.train_torch(model, Xt, yt, epochs, lr, len(X), 0, **options)
+        after = torch.nn.utils.parameters_to_vector(model.parameters()).detach().numpy().astype(float)
+        return after - before
+    plain, with_momentum = moved(), moved(momentum=momentum)
+    require(np.linalg.norm(plain) > 0, "train_torch did not change the model's parameters: call optimizer.step() "
+            "on an optimizer built from model.parameters()")
+    # One full batch per epoch and a tiny lr: the gradient g barely changes, so plain SGD moves by
+    # epochs * lr * g and SGD with momentum (velocity = momentum * velocity + g) by sum_t (1 - momentum^t)
+    # / (1 - momentum) * lr * g.
+    factor = sum((1 - momentum ** t) / (1 - momentum) for t in range(1, epochs + 1)) / epochs
+    ratio = float(np.dot(with_momentum, plain) / np.dot(plain, plain))
+    hint = ("momentum changes nothing here: either the option does not reach the optimizer, or the velocity is "
+            "an exponential average (dampening = momentum); SGD's momentum adds the whole gradient: "
+            "torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)" if abs(ratio - 1) < 0.1 else
+            "pass the options on to the optimizer unchanged (no dampening, no (1 - momentum) * grad)")
+    expect_close(ratio, factor, f"how far {epochs} full-batch epochs with momentum={momentum} move the weights, "
+                 "divided by how far they move without momentum (lr = 1e-3)", rtol=0.05, atol=0, hint=hint)
+
+
 @check("torch_models", "TORCH_HYPERPARAMS")
 def _(m):
     """TORCH_HYPERPARAMS: logreg, mlp and convnet, each with epochs, lr and batch_size"""
