@@ -129,6 +129,7 @@ class Hostile:
     parts: tuple = ("calculus",)
     base: bool = False        # correct functions copied in as <module>_base.py: only `affected` may lose points
     affected: tuple = ()      # functions whose tests must lose points (base cases)
+    affected_tests: tuple = ()   # or test numbers that must lose points (when a function has other tests)
     message: str = ""         # regex that the message of every test that lost points must match
     needs_isolation: bool = False   # only meaningful (or only safe) with the spare-uid sandbox (root)
     timeout: float = 240.0
@@ -193,6 +194,9 @@ HOSTILE_CASES = [
             base=True, affected=("sigmoid", "softmax"), message=r"ValueError"),
     Hostile("huge_losses", "train_torch returns two million losses with nan, inf and -inf, without training",
             parts=("torch_models",), training=True, timeout=400.0, may_score=("TORCH_HYPERPARAMS",)),
+    Hostile("oversized_convnet", "a ConvNetDropout whose activations need gigabytes (256 channels, batches "
+            "of 500)", parts=("torch_models",), base=True, affected_tests=("5.10",), training=True,
+            timeout=400.0, message=r"(?s)memory.*has [\d,]+ parameters.*batch_size = 500"),
     Hostile("odd_history", "train_mlp returns a history with a function, an object, a generator, nan, inf "
             "and two million values", parts=("mlp",), training=True, timeout=400.0, may_score=("HYPERPARAMS",)),
 ]
@@ -757,7 +761,12 @@ def test_hostile_submission_is_contained(corpus, name):
             assert not not_lost, (f"{g.describe()} ({case.why}): tests of {function} did not lose points:\n"
                                   + summary(not_lost))
             checked += affected
-        others = [t for t in tests if not any(f in t["tags"][1:] for f in case.affected)]
+        for number in case.affected_tests:
+            (test,) = [t for t in tests if t["number"] == number]
+            assert lost_points(test), f"{g.describe()} ({case.why}): test {number} did not lose points"
+            checked.append(test)
+        others = [t for t in tests if not any(f in t["tags"][1:] for f in case.affected)
+                  and t["number"] not in case.affected_tests]
         passing = [t for t in others if not lost_points(t)]
         assert len(passing) >= case.min_other_share * len(others), (
             f"{g.describe()} ({case.why}): the grading did not recover; {len(others) - len(passing)} of the "

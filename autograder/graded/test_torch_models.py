@@ -13,6 +13,7 @@ from autograder.compare import (CheckFailed, as_array, assert_close, assert_keys
                                 assert_shape, assert_true, describe, matches, score_cases)
 from autograder.graded.helpers import graded
 from autograder.hyperparams import torch_hyperparams_problems
+from autograder.sandbox import StudentError
 
 KINDS = ("logreg", "mlp", "convnet")
 TORCH_TIMEOUT = 60.0     # a small model or training problem; generous for a slow, shared CPU
@@ -718,6 +719,20 @@ MODELS = {
 }
 
 
+def model_size_note(torch_models, kind, sent, entry, grading):
+    """What a student needs to shrink a model that ran out of memory: its parameter count and batch size."""
+    name = MODELS[kind][0]
+    try:
+        shapes = weight_shapes(torch_models, kind, sent, grading.hidden_seed, f"{name}(...) parameters")
+    except StudentError:
+        return f"{name} could not even be built again to count its parameters: it is far too large."
+    count = int(sum(np.prod(shape) for shape in shapes))
+    return (f"{name} has {count:,} parameters ({count * 4 / 2 ** 20:.1f} MB as float32; training adds as much "
+            f"again for the gradients and up to twice that for the optimizer's state), and each batch of "
+            f"batch_size = {entry.get('batch_size')} images keeps every layer's activations for the backward "
+            "pass. Use fewer channels or units, or a smaller batch_size.")
+
+
 def train_on_fashion_mnist(torch_models, grading, kind):
     entry = check_entry(torch_models.get("TORCH_HYPERPARAMS"), kind)
     X_test, y_test = grading.fashion_mnist()
@@ -732,9 +747,14 @@ def train_on_fashion_mnist(torch_models, grading, kind):
     # The options stay in the sandbox (the task reads them from TORCH_HYPERPARAMS itself), so
     # any value the student's train_torch accepts, a class such as torch.optim.Adam too, works.
     sent = {k: v for k, v in entry.items() if k != "options"}
-    result = torch_models.task("train_torch_model", key=f"train_torch on {name} with TORCH_HYPERPARAMS['{kind}']",
-                               timeout=config.train_wall_timeout(kind), cpu_budget=budget, kind=kind, config=sent,
-                               data_dir=grading.sandbox.data_dir, seed=grading.hidden_seed)
+    try:
+        result = torch_models.task("train_torch_model", key=f"train_torch on {name} with TORCH_HYPERPARAMS['{kind}']",
+                                   timeout=config.train_wall_timeout(kind), cpu_budget=budget, kind=kind,
+                                   config=sent, data_dir=grading.sandbox.data_dir, seed=grading.hidden_seed)
+    except StudentError as err:
+        if "MB of memory" not in str(err) and "MemoryError" not in str(err):
+            raise
+        raise StudentError(f"{err}\n{model_size_note(torch_models, kind, sent, entry, grading)}") from None
     losses = result.get("losses")
     if isinstance(losses, (list, tuple, np.ndarray)):
         try:
