@@ -162,9 +162,10 @@ def _(m):
                          f"{float(before['params'][key][index])!r}. Save each entry before perturbing it and put the saved "
                          "value back ((x - eps) + eps is not always x in floating point)")
     b = params["b"]
+    # As in the grader: with eps = 1e-5, central (error ~1e-10) and one-sided (error ~1e-5) differences pass.
     expect_close(g["a"], 2 * params["a"], "finite_difference(f, params)['a'] for f = sum(a^2) + ...",
-                 rtol=1e-5, atol=1e-7)
-    expect_close(g["b"], 3 + np.prod(b) / b, "finite_difference(f, params)['b']", rtol=1e-5, atol=1e-7)
+                 rtol=1e-6, atol=1e-4)
+    expect_close(g["b"], 3 + np.prod(b) / b, "finite_difference(f, params)['b']", rtol=1e-6, atol=1e-4)
 
 
 @check("mlp", "finite_difference")
@@ -262,14 +263,17 @@ def batch_splits(n, batch_size, keep_partial):
 
 
 def replayed_epochs(m, start, end, X, y, lr, batch_size):
-    """The two epochs of mini-batches (and whether the partial one was used) that lead from start to end."""
+    """Every pair of epochs of mini-batches that leads from start to end (several when steps happen to
+    coincide), and whether the partial mini-batch was used; None when none does."""
     for keep_partial in (True, False):
         splits = batch_splits(len(X), batch_size, keep_partial)
+        pairs = []
         for first in splits:
             halfway = sgd_replay(m.bprop, start, X, y, first, lr)
-            for second in splits:
-                if same_weights(sgd_replay(m.bprop, halfway, X, y, second, lr), end):
-                    return first, second, keep_partial
+            pairs += [(first, second) for second in splits
+                      if same_weights(sgd_replay(m.bprop, halfway, X, y, second, lr), end)]
+        if pairs:
+            return pairs, keep_partial
     return None
 
 
@@ -293,15 +297,16 @@ def _(m):
                 f"examples.\nX = {fmt(X)}, y = {fmt(y)}\nHint: each step is params - lr * bprop(params, "
                 "X_batch, y_batch, reg), with X and y shuffled by the same permutation (if a bprop check above "
                 "fails, fix it first)")
-        first, second, partial_used = found
+        pairs, partial_used = found
         require(partial_used, f"{what}: the last, partial mini-batch of each epoch is dropped (2 steps per epoch "
                 "instead of 3). Hint: use every example: for start in range(0, n, batch_size) makes the 1 "
                 "leftover example the last mini-batch")
-        epochs.append((first, second))
-    require(any(first != second for first, second in epochs),
+        epochs.append(pairs)
+    reshuffled = [all(first != second for first, second in pairs) for pairs in epochs]
+    require(any(reshuffled),
             f"{what}, with 3 seeds: each time the second epoch visited the mini-batches in exactly the same "
-            f"order as the first ({epochs[0][0]}). Hint: draw a new permutation at the start of every epoch, "
-            "not once before the loop")
+            f"order as the first (e.g. {epochs[0][0][0]}). Hint: draw a new permutation at the start of every "
+            "epoch, not once before the loop")
 
 
 @check("mlp", "HYPERPARAMS", "train_mlp")
