@@ -182,8 +182,11 @@ def test_ctrl_c_keeps_what_is_graded_and_records_nothing_for_the_rest(tmp_path, 
     out = tmp_path / "out"
     code = (f"import sys; sys.path.insert(0, {REPO!r}); from autograder import batch; "
             f"batch.run_batch({str(folder)!r}, {str(out)!r}, jobs=2, command={fake_grader!r}, progress=False)")
+    # SIGINT back to its default: a shell that runs this suite in the background makes its children
+    # ignore it, and Python then never raises KeyboardInterrupt.
     process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 30
     while not ((out / "results" / "ann.json").exists() and (folder / "hang_bo" / "child.pid").exists()):
         assert time.monotonic() < deadline and process.poll() is None, process.stdout.read()
