@@ -11,9 +11,9 @@ and all its descendants, the student's processes included. Prints, per
 submission:
 
 - the score,
-- CPU seconds of the whole grading and of the student's code, and the
-  isolation overhead: the share of CPU time spent outside the student's code
-  (the grader, its checks, the sandbox and its watchdog),
+- CPU seconds of the whole grading and of the student's code, and the share
+  spent outside the student's code (the grader's checks, pytest, the sandbox and
+  its watchdog; bench/sandbox_bench.py measures the sandbox's own cost alone),
 - wall time on one core (Gradescope's default gives half a CPU: about twice that),
 - peak memory of the whole tree (Gradescope's default limit: 768 MB),
 
@@ -132,7 +132,7 @@ def main():
             print(f"  score                {figures['score']:g} / {figures['max']:g}")
             print(f"  CPU time             {figures['cpu']:.1f} s in all, {figures['student_cpu']:.1f} s in the "
                   "student's code")
-            print(f"  isolation overhead   {overhead:.0f}% of CPU time outside the student's code")
+            print(f"  outside student code {overhead:.0f}% of CPU time (grader's checks, pytest, sandbox)")
             print(f"  wall time            {figures['wall']:.1f} s on core(s) {args.cores} (half a CPU: about "
                   f"{2 * figures['wall']:.0f} s; limit 600 s)")
             print(f"  peak memory (PSS)    {figures['peak_mb']:.0f} MB for the whole tree (limit 768 MB)")
