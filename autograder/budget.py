@@ -170,12 +170,13 @@ class MemoryBudget:
     def memory_mb(self, module):
         """The watchdog's limit for the worker of ``module``: baseline plus the student's share."""
         base = self.baseline(baseline_kind(module))
-        wanted = base["pss_mb"] + config.STUDENT_MEMORY_MB.get(module, config.STUDENT_MEMORY_MB["default"])
+        share = config.STUDENT_MEMORY_MB.get(module, config.STUDENT_MEMORY_MB["default"])
+        wanted = base["pss_mb"] + share
         if base.get("cuda"):
             return wanted  # does not fit Gradescope anyway; keep the verdict the CPU build would give
         self.grader_mb = max(self.grader_mb, own_memory_mb())  # as it is now, when a worker starts
         cap = config.TREE_MEMORY_MB - self.grader_mb
-        if wanted > cap:
+        if wanted - cap > share // 10:   # a cut worth telling the instructor about
             note = (f"{module}: the student's share was cut to {cap - base['pss_mb']} MB above the idle worker's "
                     f"{base['pss_mb']} MB to keep the whole grading within {config.TREE_MEMORY_MB} MB.")
             if note not in self._notes:
