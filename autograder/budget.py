@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import config
+from . import config, processes
 
 # Run in a fresh interpreter like the worker's: imports what every worker of that
 # kind imports, and for torch does what any training does (a tiny forward,
@@ -125,15 +125,9 @@ def _write_cache(path, data):
 def memory_kb(pid="self"):
     """Proportional set size of process ``pid`` in kB (resident size where the kernel does not
     tell); 0 if it is gone."""
-    for path, name in ((f"/proc/{pid}/smaps_rollup", b"Pss:"), (f"/proc/{pid}/status", b"VmRSS:")):
-        try:
-            with open(path, "rb") as f:
-                for line in f:
-                    if line.startswith(name):
-                        return int(line.split()[1])
-        except (OSError, ValueError):
-            continue
-    return 0
+    pid = os.getpid() if pid == "self" else int(pid)
+    info = processes.stat(pid)
+    return 0 if info is None else processes.proportional_memory(pid, info.rss) // 1024
 
 
 def own_memory_mb():

@@ -121,22 +121,6 @@ class Limits:
         return limits
 
 
-# Kept for callers of the former private helpers (bench scripts).
-def _process_table():
-    """{pid: (ppid, uid, rss_bytes, cpu_seconds)} for every live process (costly: reads all of /proc)."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            info = processes.stat(int(entry))
-            if info is not None:
-                table[info.pid] = (info.ppid, processes.uid_of(info.pid), info.rss, info.cpu_seconds)
-    return table
-
-
-def _descendants(root_pid, _table=None):
-    return processes.descendants(root_pid)
-
-
 SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
