@@ -158,7 +158,7 @@ EOF
 fi
 
 # What an idle worker costs here (the grader budgets student memory above it; kept for later gradings).
-"$VENV/bin/python" -m autograder.budget | sed 's/^/setup.sh: memory: /'
+"$VENV/bin/python" -m autograder.sandbox.budget | sed 's/^/setup.sh: memory: /'
 
 # The sandboxed student process runs as another user: it must be able to reach
 # and read the interpreter and its packages (the grader locks everything else).

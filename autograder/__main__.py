@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from .submission import MODULES
+from autograder.contract import PARTS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
@@ -20,9 +20,9 @@ if REPO not in sys.path:
 
 def parse_parts(text):
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    unknown = [p for p in parts if p not in MODULES]
+    unknown = [p for p in parts if p not in PARTS]
     if unknown or not parts:
-        raise argparse.ArgumentTypeError(f"unknown part(s) {unknown}; choose from {', '.join(MODULES)}")
+        raise argparse.ArgumentTypeError(f"unknown part(s) {unknown}; choose from {', '.join(PARTS)}")
     return parts
 
 
@@ -79,8 +79,8 @@ def build_parser():
 
 
 def run_grade(args):
-    from .config import default_parts
-    from .grade import grade
+    from autograder.config import default_parts
+    from autograder.grade import grade
     parts, rescale = (args.parts, False) if args.parts else default_parts()  # parts.json: a built zip's choice
     grade(args.submission, args.results, parts=parts, hidden_seed=args.seed, data_dir=args.data_dir,
           training=args.training, rescale=rescale)
@@ -88,7 +88,7 @@ def run_grade(args):
 
 
 def run_batch(args):
-    from .batch import DEFAULT_TIMEOUT, run_batch as batch
+    from autograder.instructor.batch import DEFAULT_TIMEOUT, run_batch as batch
     summary = batch(args.folder, args.out, jobs=args.jobs, force=args.force, training=args.training,
                     parts=args.parts, seed=args.seed, timeout=args.timeout or DEFAULT_TIMEOUT,
                     progress=args.progress)
@@ -96,18 +96,18 @@ def run_batch(args):
 
 
 def run_report(args):
-    from .report import write_report
+    from autograder.instructor.report import write_report
     print(write_report(args.out))
     return 0
 
 
 def run_build(args):
     if args.student:
-        from .student_build import build_student
+        from autograder.student.build import build_student
         for path in build_student():
             print(f"wrote {path}")
         return 0
-    from .build import build, listing
+    from autograder.instructor.build import build, listing
     names = build(args.out, parts=args.parts)
     print("\n".join(listing(args.out)))
     print(f"{args.out}: {len(names)} files" + (f", grading {', '.join(args.parts)} scaled to 100 points"

@@ -18,6 +18,7 @@ CALL_TIMEOUT = 10.0
 IMPORT_TIMEOUT = 60.0
 TRAIN_CPU_SECONDS = {"numpy_mlp": 90, "logreg": 30, "mlp": 60, "convnet": 90}
 TOTAL_BUDGET_SECONDS = 540
+TEST_TIME_LIMIT_SECONDS = 480   # pytest-timeout's backstop for one graded test (the grader's fault if hit)
 
 
 def train_wall_timeout(kind):
@@ -26,7 +27,7 @@ def train_wall_timeout(kind):
 
 
 # Memory (MB; proportional set size, summed over processes). The student's code gets
-# STUDENT_MEMORY_MB above what an idle worker costs here (measured by autograder/budget.py:
+# STUDENT_MEMORY_MB above what an idle worker costs here (measured by autograder/sandbox/budget.py:
 # ~20 MB with numpy; 250-360 MB with torch's CPU build, after a first optimizer step, less
 # when other processes share its libraries; ~850 MB with its CUDA build), so a verdict does
 # not depend on the build. With a CPU build the student's processes are also capped so that,

@@ -32,7 +32,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from autograder.budget import memory_kb  # noqa: E402
+from autograder.sandbox.budget import memory_kb  # noqa: E402
 from wide_convnet import CHANNELS, write_wide_convnet_copy  # noqa: E402  (beside this file)
 
 SAMPLE_SECONDS = 0.05

@@ -18,7 +18,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from autograder.sandbox import Limits, Sandbox  # noqa: E402
+from autograder.sandbox.sandbox import Limits, Sandbox  # noqa: E402
 
 STUDENT = '''
 import time

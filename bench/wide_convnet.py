@@ -13,7 +13,9 @@ import shutil
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
+sys.path.insert(0, REPO)
+from autograder.contract import PARTS  # noqa: E402
+
 CHANNELS = (64, 128)
 WIDER = [
     ("nn.Conv2d(1, 16, kernel_size=5, padding=2)", f"nn.Conv2d(1, {CHANNELS[0]}, kernel_size=5, padding=2)"),
@@ -37,7 +39,7 @@ def wide_torch_models_source():
 def write_wide_convnet_copy(dest):
     """Write the reference's modules to ``dest`` with the wide ConvNetDropout; returns ``dest``."""
     os.makedirs(dest, exist_ok=True)
-    for module in MODULES:
+    for module in PARTS:
         shutil.copyfile(os.path.join(REPO, "reference", f"{module}.py"), os.path.join(dest, f"{module}.py"))
     with open(os.path.join(dest, "torch_models.py"), "w", encoding="utf-8") as f:
         f.write(wide_torch_models_source())

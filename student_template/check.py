@@ -36,17 +36,17 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
-
 # What the autograder uses (generated from autograder/config.py by `python -m autograder build --student`; do not edit).
 
 TRAIN_SUBSET = 20000
 MLP_MAX_TEST_ERROR = 0.2
 TORCH_MIN_TEST_ACCURACY = {'logreg': 0.75, 'mlp': 0.78, 'convnet': 0.8}
 TRAIN_CPU_SECONDS = {'numpy_mlp': 90, 'logreg': 30, 'mlp': 60, 'convnet': 90}
+PARTS = ('calculus', 'linear_models', 'mlp', 'conv', 'torch_models')
+PART_NAMES = {'calculus': ('sigmoid', 'sigmoid_prime', 'tanh_prime', 'softplus', 'softplus_prime', 'sign', 'abs_prime', 'relu', 'relu_prime', 'l2_squared_grad', 'l1_grad', 'onehot', 'softmax', 'log_softmax', 'softmax_jacobian', 'binary_logistic_loss', 'binary_logistic_loss_grad', 'binary_logistic_loss_hess', 'cross_entropy', 'cross_entropy_grad', 'cross_entropy_hessian'), 'linear_models': ('mse_cost', 'mse_grad', 'normal_equations', 'max_learning_rate', 'linear_regression_gd', 'logreg_predict_proba', 'logreg_cost', 'logreg_grad', 'accuracy', 'linear_trsf', 'softmax_regression_predict', 'cost_ce', 'softmax_regression_grad', 'train_softmax_regression', 'perceptron_update', 'train_perceptron'), 'mlp': ('init_params', 'fprop', 'loss', 'bprop', 'bprop_loop', 'finite_difference', 'predict', 'train_mlp', 'HYPERPARAMS'), 'conv': ('conv_output_size', 'conv2d', 'conv2d_multi', 'max_pool2d'), 'torch_models': ('autograd_descent', 'dropout', 'LogisticRegression', 'MLP', 'ConvNetDropout', 'train_torch', 'TORCH_HYPERPARAMS')}
 
 
-# Valid hyper-parameters (generated from autograder/hyperparams.py).
+# Valid hyper-parameters (generated from autograder/judge/hyperparams.py).
 import math
 import numbers
 
@@ -154,9 +154,18 @@ def torch_hyperparams_problems(hp, train_subset):
             if key in entry:
                 problems.append(_probability_problem(f"{what}['{key}']", entry[key]))
     return [p for p in problems if p]
+MODULES = PARTS
 
-# Comparing and messages, as in the graded tests (generated from autograder/compare.py).
+# Comparing and messages, as in the graded tests (generated from autograder/judge/compare.py).
 import numpy as np
+
+
+class StudentError(Exception):
+    """(In the grader: the root of its exceptions.)"""
+
+
+class CheckFailed(StudentError):
+    """A check failed; the message says what to fix."""
 
 
 class Unsupported:
@@ -171,10 +180,6 @@ class Tensor(np.ndarray):
 RTOL = 1e-6
 ATOL = 1e-9
 _PREVIEW = 6
-
-
-class CheckFailed(AssertionError):
-    """A graded check failed; the message is meant for the student."""
 
 
 def describe(value):
@@ -373,26 +378,28 @@ def score_cases(cases, weight, set_score, properties=()):
     """Run several independent checks and give partial credit for the ones that pass.
 
     ``cases`` and ``properties`` are lists of ``(label, check)`` where ``check()``
-    raises AssertionError (a failed check or a student error) on failure.
+    raises a :class:`StudentError` (a failed check or a student error) on failure.
     ``properties`` (input not modified, reproducible, no warnings, ...) earn
     their share only when at least one of ``cases`` passes: a property of a
     function that computes nothing is worth nothing. Sets the score to
     ``weight`` times the fraction earned, then fails with the messages of the
     failed checks, if any.
     """
-    failures, passed_cases, passed_properties = [], 0, 0
+    failures, causes, passed_cases, passed_properties = [], [], 0, 0
     for label, check in cases:
         try:
             check()
             passed_cases += 1
-        except AssertionError as err:
+        except StudentError as err:
             failures.append(f"[{label}] {err}")
+            causes.append(err)
     for label, check in properties:
         try:
             check()
             passed_properties += 1
-        except AssertionError as err:
+        except StudentError as err:
             failures.append(f"[{label}] {err}")
+            causes.append(err)
     total = len(cases) + len(properties)
     earned = passed_cases + (passed_properties if passed_cases else 0)
     set_score(weight * earned / total)
@@ -400,42 +407,24 @@ def score_cases(cases, weight, set_score, properties=()):
         summary = f"({total - len(failures)} of {total} checks passed.)"
         if passed_properties and not passed_cases:
             summary += " Properties such as 'input not modified' count only once a value is right."
-        raise CheckFailed("\n\n".join(failures) + "\n\n" + summary)
+        raise CheckFailed("\n\n".join(failures) + "\n\n" + summary, causes=causes)
 
 
 as_returned_array = as_array
 
 
 
-# Reading notebooks as the grader does (generated from autograder/notebook.py).
+# Reading notebooks as the grader does (generated from autograder/load/notebook.py).
 import ast
 import builtins
 import re
 import warnings
 from dataclasses import dataclass, field
 
+
 MAX_NOTEBOOK_BYTES = 16 << 20   # outputs (plots) make notebooks large; the code itself is small
 MAX_CELLS = 2000
 MAX_CODE_CHARS = 2 << 20        # as for a .py file: parsing is what costs memory, not the JSON
-
-# The contract's names per part (assignment-api.md's tables; tests/test_notebook.py keeps them in step).
-PART_NAMES = {
-    "calculus": ("sigmoid", "sigmoid_prime", "tanh_prime", "softplus", "softplus_prime", "sign",
-                 "abs_prime", "relu", "relu_prime", "l2_squared_grad", "l1_grad", "onehot", "softmax",
-                 "log_softmax", "softmax_jacobian", "binary_logistic_loss", "binary_logistic_loss_grad",
-                 "binary_logistic_loss_hess", "cross_entropy", "cross_entropy_grad",
-                 "cross_entropy_hessian"),
-    "linear_models": ("mse_cost", "mse_grad", "normal_equations", "max_learning_rate",
-                      "linear_regression_gd", "logreg_predict_proba", "logreg_cost", "logreg_grad",
-                      "accuracy", "linear_trsf", "softmax_regression_predict", "cost_ce",
-                      "softmax_regression_grad", "train_softmax_regression", "perceptron_update",
-                      "train_perceptron"),
-    "mlp": ("init_params", "fprop", "loss", "bprop", "bprop_loop", "finite_difference", "predict",
-            "train_mlp", "HYPERPARAMS"),
-    "conv": ("conv_output_size", "conv2d", "conv2d_multi", "max_pool2d"),
-    "torch_models": ("autograd_descent", "dropout", "LogisticRegression", "MLP", "ConvNetDropout",
-                     "train_torch", "TORCH_HYPERPARAMS"),
-}
 
 # Calls that may appear in a kept constant: building plain values, nothing that computes for long.
 _VALUE_BUILDERS = {"dict", "list", "tuple", "set", "frozenset", "int", "float", "bool", "str",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE_DIR = os.path.join(ROOT, "reference")
-MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
+from autograder.contract import PARTS as MODULES  # noqa: E402
 
 
 class MutantDrift(AssertionError):

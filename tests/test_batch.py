@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from autograder import batch
+from autograder.instructor import batch
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
@@ -180,7 +180,7 @@ def test_ctrl_c_keeps_what_is_graded_and_records_nothing_for_the_rest(tmp_path, 
     for name in ("ann", "hang_bo"):
         (folder / name).mkdir(parents=True)
     out = tmp_path / "out"
-    code = (f"import sys; sys.path.insert(0, {REPO!r}); from autograder import batch; "
+    code = (f"import sys; sys.path.insert(0, {REPO!r}); from autograder.instructor import batch; "
             f"batch.run_batch({str(folder)!r}, {str(out)!r}, jobs=2, command={fake_grader!r}, progress=False)")
     # SIGINT back to its default: a shell that runs this suite in the background makes its children
     # ignore it, and Python then never raises KeyboardInterrupt.

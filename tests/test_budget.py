@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from autograder import budget as budget_module
 from autograder import config
-from autograder.budget import MemoryBudget, measure_baseline
+from autograder.sandbox import budget as budget_module
+from autograder.sandbox.budget import MemoryBudget, measure_baseline
 
 # An idle CPU torch worker small enough that its share is not cut by the tree cap (see the next tests).
 CPU = {"numpy": {"pss_mb": 15, "vm_peak_mb": 136, "torch": None, "cuda": None},

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from autograder.build import INSTRUCTOR_ONLY, PACKAGES
+from autograder.instructor.build import INSTRUCTOR_ONLY, PACKAGES
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEV_ONLY_PACKAGES = ("matplotlib", "yaml", "tqdm", "hypothesis", "jsonschema")
@@ -51,7 +51,7 @@ def test_the_zip_holds_every_module_grading_imports(tmp_path):
     graded = sorted(name[:-3].replace("/", ".") for name in
                     zipfile.ZipFile(tmp_path / "autograder.zip").namelist()
                     if name.startswith("autograder/graded/") and name.endswith(".py"))
-    modules = ["autograder.__main__", "autograder.grade", "autograder.tasks", "autograder.worker"] + graded
+    modules = ["autograder.__main__", "autograder.grade", "autograder.sandbox.tasks", "autograder.sandbox.worker"] + graded
     # Packages only requirements-dev.txt installs are absent on Gradescope: importing one fails here too.
     script = textwrap.dedent(f"""
         import importlib, sys
@@ -74,7 +74,7 @@ def test_build_lists_what_went_in_and_its_size(tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "autograder/grade.py" in done.stdout and "requirements.txt" in done.stdout
-    assert "autograder/batch.py" not in done.stdout
+    assert "autograder/instructor/batch.py" not in done.stdout
     assert f"the zip takes {os.path.getsize(tmp_path / 'a.zip'):,} bytes" in done.stdout
 
 

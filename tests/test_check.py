@@ -1,4 +1,4 @@
-"""The students' self-check (student_template/check.py, generated from autograder/student_checks/;
+"""The students' self-check (student_template/check.py, generated from autograder/student/checks/;
 also `python -m autograder check`)."""
 import ast
 import json

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from autograder import codec
+from autograder.sandbox import codec
 
 
 def roundtrip(value):

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from autograder import processes
-from autograder.sandbox import UID_LOCK_DIRS, _try_lock
+from autograder.sandbox import processes
+from autograder.sandbox.sandbox import UID_LOCK_DIRS, _try_lock
 from tests import mutants as mutant_table
 from tests.helpers_results import lost_points, of_module, summary, tagged_with, validate
 
@@ -405,7 +405,7 @@ def sandbox_isolates():
     """
     if os.geteuid() != 0:
         return False
-    probe = ("from autograder.sandbox import Sandbox\n"
+    probe = ("from autograder.sandbox.sandbox import Sandbox\n"
              "with Sandbox({}) as box:\n    print('isolated' if box.uid is not None else 'shared')")
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     return done.stdout.strip() == "isolated"

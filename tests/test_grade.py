@@ -12,7 +12,7 @@ from tests.helpers_results import validate as validate_results
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
-MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
+from autograder.contract import PARTS as MODULES  # noqa: E402
 POINTS = {"calculus": 20, "linear_models": 20, "mlp": 28, "conv": 12, "torch_models": 20}
 
 
@@ -118,9 +118,11 @@ def test_parts_grade_only_those_modules(tmp_path):
 
 
 def test_results_are_strict_bounded_json_whatever_the_student_returned(tmp_path):
-    from autograder.codec import Unsupported
-    from autograder.grade import print_table, write_results
     import io
+
+    from autograder.results.table import print_table
+    from autograder.results.write import write_results
+    from autograder.sandbox.codec import Unsupported
     results = {"score": 0, "output": "x\udcff", "tests": [{
         "name": "t", "number": "1", "score": 0, "max_score": 1, "status": "failed", "tags": ["calculus"],
         "output": "raised ValueError: \udcff\x1b[2J" + "y" * 100_000,
@@ -141,7 +143,7 @@ def test_results_are_strict_bounded_json_whatever_the_student_returned(tmp_path)
 
 
 def test_a_bug_in_a_graded_test_is_not_blamed_on_the_student():
-    from autograder.results import ResultsPlugin
+    from autograder.results.plugin import ResultsPlugin
 
     class Call:
         def __init__(self, error):
@@ -174,7 +176,7 @@ def test_grading_as_root_leaves_the_checkout_and_the_dataset_as_they_were(tmp_pa
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the grader changes file modes only as root")
 def test_without_landlock_files_are_locked_while_gradings_run_and_restored_after_the_last(tmp_path, monkeypatch):
-    from autograder import grade as grade_module
+    from autograder.sandbox import protection as grade_module
     checkout, labels = tmp_path / "checkout", tmp_path / "labels"
     for folder in (checkout / "reference", checkout / ".venv", labels):
         folder.mkdir(parents=True, mode=0o755)
@@ -220,8 +222,8 @@ def test_run_autograder_replaces_results_only_when_missing_or_invalid(tmp_path, 
 
 
 def test_the_leaderboard_lists_each_trained_model_and_validates():
-    from autograder.grade import build_results, leaderboard
-    from autograder.submission import Submission
+    from autograder.load.submission import Submission
+    from autograder.results.assemble import build_results, leaderboard
 
     def entry(tags, **extra):
         return {"name": tags[1], "number": "1", "score": 1, "max_score": 1, "status": "passed", "tags": list(tags),

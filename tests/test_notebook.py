@@ -12,10 +12,16 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook  # noqa: E402
 
-from autograder import notebook as notebooks  # noqa: E402
-from autograder import student_notebook  # noqa: E402
-from autograder.submission import MODULES, locate  # noqa: E402
+from autograder.student import notebook_template as student_notebook  # noqa: E402
+from autograder.load import notebook as notebooks  # noqa: E402
+from autograder.contract import PART_NAMES, PARTS
+
+from autograder.load.submission import locate  # noqa: E402
 from tests import helpers_results  # noqa: E402
+
+
+def parts_found(submission):
+    return [part for part in PARTS if submission.has(part)]
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = next((p for p in (os.path.join(os.path.dirname(REPO), "shared"), "/work/shared") if os.path.isdir(p)),
@@ -213,7 +219,7 @@ def test_the_part_names_are_the_contracts():
     finally:
         sys.path.pop(0)
     promised = check_contract.promised_names(check_contract.CONTRACT.read_text())
-    assert {f"{part}.py": list(names) for part, names in notebooks.PART_NAMES.items()} == promised
+    assert {f"{part}.py": list(names) for part, names in PART_NAMES.items()} == promised
 
 
 # --------------------------------------------------------------------------- finding parts in a submission
@@ -227,7 +233,7 @@ def test_notebooks_named_after_parts_and_a_py_file_that_wins(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     found = locate(str(folder), str(work))
-    assert found.modules == ["calculus", "conv"]
+    assert parts_found(found) == ["calculus", "conv"]
     assert found.origins == {"calculus.py": "calculus.ipynb"}
     assert found.files["conv.py"] == str(folder / "conv.py")
     assert "conv.py and conv.ipynb both hold conv: conv.py was graded, not conv.ipynb." in found.notes
@@ -243,7 +249,7 @@ def test_a_notebook_inside_a_zip_is_found(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     found = locate(str(archive), str(work))
-    assert found.modules == ["mlp"] and found.origins == {"mlp.py": "homework.ipynb"}
+    assert parts_found(found) == ["mlp"] and found.origins == {"mlp.py": "homework.ipynb"}
     assert not found.notes
 
 
@@ -254,7 +260,7 @@ def reference_notebook(path):
     a plot, %matplotlib and !pip cells."""
     template = json.loads(student_notebook.render(os.path.join(REPO, "student_template")))
     references = {}
-    for part in MODULES:
+    for part in PARTS:
         tree = ast.parse(reference_source(part))
         for node in tree.body:
             for name in notebooks._defines(node):
@@ -271,8 +277,8 @@ def reference_notebook(path):
         if names:
             cell["source"] = "\n\n".join(references[names[0]])
             used |= set(names)
-    helpers = {part: [] for part in MODULES}
-    for part in MODULES:  # the reference's own helpers and imports, in a cell of their own before its part
+    helpers = {part: [] for part in PARTS}
+    for part in PARTS:  # the reference's own helpers and imports, in a cell of their own before its part
         source = reference_source(part)
         for node in ast.parse(source).body:
             if notebooks._defines(node) and not notebooks._defines(node) & used:
@@ -296,7 +302,7 @@ def test_the_reference_as_a_notebook_gets_full_marks(tmp_path):
     reference_notebook(folder / "my homework.ipynb")
     results = grade(folder, tmp_path / "results.json", "--no-training")
     assert not lost(results), [(t["name"], t.get("output")) for t in lost(results)]
-    assert {t["tags"][0] for t in results["tests"]} == set(MODULES)
+    assert {t["tags"][0] for t in results["tests"]} == set(PARTS)
     assert "calculus.py (from my homework.ipynb)" in results["output"]
 
 

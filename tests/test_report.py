@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.batch import Entry
-from autograder.report import normalise_message, write_report
+from autograder.instructor.entry import Entry
+from autograder.instructor.report import normalise_message, write_report
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

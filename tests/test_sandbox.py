@@ -1,14 +1,13 @@
 """The sandbox: whatever student code does, the grader gets a clear error and keeps going."""
 import os
-import textwrap
 import time
 
 import numpy as np
 import pytest
 
-from autograder import processes
-from autograder.sandbox import (Limits, ModuleUnavailable, Sandbox, StudentCrash, StudentException,
-                                StudentTimeout)
+from autograder.errors import ModuleUnavailable, StudentCrash, StudentException, StudentTimeout
+from autograder.sandbox import processes
+from autograder.sandbox.sandbox import Limits, Sandbox
 
 STUDENT = '''
 import os, sys, time
@@ -141,10 +140,15 @@ def test_exit_is_reported(student):
         student.call("exit_quietly")
 
 
+def _resident_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
 def test_megabytes_of_output_are_drained_not_kept(student):
-    assert student.call("chatty", timeout=60).value == "done"
-    kept, total = student.printed()
-    assert total > 20_000_000 and len(kept) <= Limits().output_kb << 10
+    before = _resident_mb()
+    assert student.call("chatty", timeout=60).value == "done"   # 20+ MB printed: never blocks
+    assert _resident_mb() - before < 10                          # and none of it is kept here
 
 
 def test_unreadable_return_value_is_named(student):
@@ -323,7 +327,8 @@ def test_memory_held_outside_mappings_counts():
 def test_sysv_objects_of_a_uid_are_counted_and_removed():
     """Without seccomp a student could create System V segments: they are counted, then removed."""
     import ctypes
-    from autograder.sandbox import SPARE_UIDS, UID_LOCK_DIRS, _try_lock
+
+    from autograder.sandbox.sandbox import SPARE_UIDS, UID_LOCK_DIRS, _try_lock
     uid = SPARE_UIDS[-1]
     locks = [_try_lock(os.path.join(folder, str(uid))) for folder in UID_LOCK_DIRS]
     if not all(locks):
@@ -350,7 +355,8 @@ def test_sysv_objects_of_a_uid_are_counted_and_removed():
 def test_the_checkout_never_enters_the_allow_list_through_sys_path(monkeypatch):
     """An editable install (a .pth naming the checkout) must not open the reference to the student."""
     import sys
-    from autograder import confine
+
+    from autograder.sandbox import confine
     checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     monkeypatch.setattr(sys, "path", sys.path + [checkout, os.path.dirname(checkout), "/",
                                                  os.path.join(checkout, "reference")])

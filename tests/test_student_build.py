@@ -5,7 +5,9 @@ import runpy
 
 import pytest
 
-from autograder import config, hyperparams, student_build
+from autograder import config
+from autograder.judge import hyperparams
+from autograder.student import build as student_build
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -74,11 +76,11 @@ def test_each_unusable_torch_hyperparameter_is_named():
 
 def test_each_parts_checks_live_in_that_parts_file():
     import importlib
-    machinery = importlib.import_module("autograder.student_checks.machinery")
+    machinery = importlib.import_module("autograder.student.checks.machinery")
     for part in ("calculus", "linear_models", "mlp", "conv", "torch_models"):
-        importlib.import_module(f"autograder.student_checks.{part}")
+        importlib.import_module(f"autograder.student.checks.{part}")
     by_file = {}
     for module, _, title, function in machinery.CHECKS:
         by_file.setdefault(function.__module__.rsplit(".", 1)[-1], set()).add(module)
-        assert function.__module__ == f"autograder.student_checks.{module}", title
+        assert function.__module__ == f"autograder.student.checks.{module}", title
     assert by_file == {part: {part} for part in ("calculus", "linear_models", "mlp", "conv", "torch_models")}

@@ -5,7 +5,13 @@ import zipfile
 
 import pytest
 
-from autograder.submission import SubmissionError, locate
+from autograder.contract import PARTS
+from autograder.errors import SubmissionError
+from autograder.load.submission import locate
+
+
+def parts_found(submission):
+    return [part for part in PARTS if submission.has(part)]
 
 
 def write(folder, *names):
@@ -18,7 +24,7 @@ def write(folder, *names):
 def test_files_at_the_top(tmp_path):
     write(tmp_path, "calculus.py", "mlp.py", "notes.txt")
     found = locate(str(tmp_path), str(tmp_path / "work"))
-    assert found.modules == ["calculus", "mlp"]
+    assert parts_found(found) == ["calculus", "mlp"]
     assert "notes.txt" not in found.files
 
 
@@ -26,7 +32,7 @@ def test_files_inside_one_nested_folder(tmp_path):
     write(tmp_path / "hw2" , "calculus.py", "conv.py", "helpers.py")
     write(tmp_path / "__MACOSX", "calculus.py")
     found = locate(str(tmp_path), str(tmp_path / "work"))
-    assert found.modules == ["calculus", "conv"] and "helpers.py" in found.files
+    assert parts_found(found) == ["calculus", "conv"] and "helpers.py" in found.files
     assert found.folder.endswith("hw2")
 
 
@@ -38,7 +44,7 @@ def test_zip_with_nested_folder(tmp_path):
         z.writestr("__MACOSX/my_homework/._calculus.py", "junk")
     work = tmp_path / "work"
     work.mkdir()
-    assert locate(str(archive), str(work)).modules == ["calculus", "torch_models"]
+    assert parts_found(locate(str(archive), str(work))) == ["calculus", "torch_models"]
 
 
 def test_zip_path_traversal_and_links_are_ignored(tmp_path):
@@ -53,7 +59,7 @@ def test_zip_path_traversal_and_links_are_ignored(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     found = locate(str(archive), str(work))
-    assert found.modules == ["mlp"]
+    assert parts_found(found) == ["mlp"]
     assert not (tmp_path / "evil.py").exists() and not os.path.exists("/abs/evil2.py")
 
 
@@ -81,7 +87,7 @@ def test_corrupt_zip_gives_a_message(tmp_path):
 def test_misnamed_files_are_pointed_out(tmp_path):
     write(tmp_path, "Calculus.py", "mlp (1).py", "conv.py")
     found = locate(str(tmp_path), str(tmp_path / "work"))
-    assert found.modules == ["conv"]
+    assert parts_found(found) == ["conv"]
     text = "\n".join(found.notes)
     assert "Calculus.py" in text and "rename it to calculus.py" in text
     assert "mlp (1).py" in text

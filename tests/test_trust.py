@@ -1,6 +1,6 @@
 """Verdicts that can be trusted: the same results on every regrade, and no points without the work.
 
-- seeds: one secret per deployment, one seed per submission's files (autograder/seeding.py);
+- seeds: one secret per deployment, one seed per submission's files (autograder/session/seeding.py);
 - regrades: three gradings of each correct variant give the same results.json, timing aside;
 - exploits (tests/submissions/exploits/): a lookup table of the public test labels, weights
   trained at home, a forward that ignores its layers, a train_torch that never steps, and
@@ -20,8 +20,8 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.context import label_permutation
-from autograder.seeding import deployment_secret, submission_seed
+from autograder.session.fashion import label_permutation
+from autograder.session.seeding import deployment_secret, submission_seed
 from tests.helpers_results import SCHEMA_PATH, validate
 from tests.test_corpus import VARIANT_STYLES, build_logprob_adam_variant, variant_path
 
@@ -288,8 +288,8 @@ def test_answers_replayed_from_feedback_score_0(tmp_path):
 # ----------------------------------------------------------------------------- reading a state_dict
 
 def test_linear_layers_are_read_from_any_layout_of_the_contract_architecture():
-    from autograder.compare import CheckFailed
-    from autograder.graded.test_torch_models import linear_layers, linear_forward
+    from autograder.errors import CheckFailed
+    from autograder.judge.torch_models import linear_forward, linear_layers
     rng = np.random.default_rng(0)
     W1, b1, W2, b2 = rng.normal(size=(5, 4)), rng.normal(size=5), rng.normal(size=(3, 5)), rng.normal(size=3)
     x = rng.normal(size=(6, 4))

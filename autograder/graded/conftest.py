@@ -2,7 +2,7 @@
 
 The fixtures ``grading`` and ``calculus``, ``linear_models``, ``mlp``, ``conv``,
 ``torch_models`` (one proxy per student module) come from the plugin that
-``grade`` passes to pytest (``autograder.context.GradingFixtures``).
+``grade`` passes to pytest (``autograder.session.context.GradingFixtures``).
 """
 import zlib
 

@@ -1,39 +1,13 @@
 """Part 1: calculus.py — elementwise functions, softmax and logistic losses (20 points)."""
 import numpy as np
 
-from autograder.compare import as_array, assert_close, assert_true, format_inputs, score_cases
-from autograder.graded.helpers import assert_no_warnings, call_stable, call_unmodified, graded, lazy
+from autograder.judge.calculus import (EXTREMES, IN_PLACE, STABLE, WITH_ZEROS, check_dtype_float,
+                                       softmax_axis, softmax_mistakes)
+from autograder.judge.properties import assert_no_warnings, call_stable, call_unmodified
+from autograder.judge.compare import as_array, assert_close, assert_true, format_inputs, score_cases
+from autograder.results.marks import graded, lazy
 from reference import calculus as ref
 
-EXTREMES = np.array([-1e4, -800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0, 1e4])
-# Inputs of elementwise derivatives: exact zeros (where the derivative convention
-# matters), tiny values of both signs, and ordinary ones.
-WITH_ZEROS = np.array([-3.5, -1.0, -1e-300, 0.0, 1e-300, 0.25, 2.0, 0.0, 7.0])
-
-
-# ---------------------------------------------------------------- helpers
-
-# How this part words two shared messages (helpers.assert_no_warnings, helpers.call_unmodified).
-STABLE = {"returned": "values",
-          "advice": "\"Stable\" means no overflow, divide-by-zero or invalid-value warning for inputs up "
-                    "to |x| = 1e4 (np.where evaluates both branches, so np.exp must never see a large "
-                    "positive argument in either of them)."}
-IN_PLACE = {"in_place": "`{arg} -= ...` or `{arg}[...] = ...`", "fix": "work on a copy."}
-
-
-def check_dtype_float(got, what):
-    assert_true(got.dtype.kind == "f",
-                f"{what} returned an array of dtype {got.dtype}; the assignment asks for a "
-                "float array (e.g. use .astype(float)).")
-
-
-def softmax_axis(z, axis):
-    """Softmax normalised over another axis (to recognise that mistake)."""
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-# ---------------------------------------------------------------- sigmoid, softplus
 
 @graded("1.1", 1, tags=("calculus", "sigmoid"))
 def test_sigmoid_values(calculus, rng):
@@ -107,8 +81,6 @@ def test_softplus(calculus, rng, set_score=None):
     score_cases([("values", values), ("stable at |x| up to 1e4", stable)], 1, set_score)
 
 
-# ---------------------------------------------------------------- sign, relu, norms
-
 @graded("1.5", 1, tags=("calculus", "sign", "abs_prime"), partial=True)
 def test_sign_abs_prime(calculus, rng, set_score=None):
     """sign and abs_prime: -1, 0 or +1 as float, 0 at exactly 0"""
@@ -175,8 +147,6 @@ def test_norm_gradients(calculus, rng, set_score=None):
     score_cases([("l2_squared_grad", l2), ("l1_grad", l1)], 1, set_score)
 
 
-# ---------------------------------------------------------------- onehot
-
 @graded("1.8", 1, tags=("calculus", "onehot"))
 def test_onehot(calculus, rng):
     """onehot: (n, m) float array with a single 1 per row, m larger than the largest label"""
@@ -188,30 +158,6 @@ def test_onehot(calculus, rng):
     check_dtype_float(as_array(got, "onehot(y, m)"), "onehot(y, m)")
     y2 = rng.integers(0, 3, size=12)
     assert_close(calculus.onehot(y2, 3), ref.onehot(y2, 3), "onehot(y, m)", inputs={"y": y2, "m": 3})
-
-
-# ---------------------------------------------------------------- softmax, log_softmax
-
-def softmax_mistakes(z, f=ref.softmax):
-    mistakes = {}
-    if z.ndim >= 2:
-        s_first = softmax_axis(z, 0)
-        mistakes["normalised over the first axis instead of the last one"] = (
-            s_first if f is ref.softmax else np.log(s_first))
-        if z.ndim >= 3:
-            s_second = softmax_axis(z, 1)
-            mistakes["normalised over axis 1, which is the last axis only for 2-D input: use axis=-1"] = (
-                s_second if f is ref.softmax else np.log(s_second))
-        e = np.exp(z - z.max())
-        s_all = e / e.sum()
-        mistakes["normalised over all entries at once instead of over the last axis"] = (
-            s_all if f is ref.softmax else np.log(s_all))
-        if z.shape[-1] == z.shape[-2]:
-            e = np.exp(z - z.max(axis=-1, keepdims=True))
-            s_keep = e / e.sum(axis=-1)[..., None, :]
-            mistakes["sum without keepdims=True (the row sums broadcast along the wrong axis)"] = (
-                s_keep if f is ref.softmax else np.log(s_keep))
-    return mistakes
 
 
 @graded("1.9", 1.5, tags=("calculus", "softmax"), partial=True)
@@ -307,8 +253,6 @@ def test_softmax_jacobian(calculus, rng, set_score=None):
     ], 1, set_score)
 
 
-# ---------------------------------------------------------------- binary logistic loss
-
 @graded("1.13", 1, tags=("calculus", "binary_logistic_loss"))
 def test_binary_logistic_loss_values(calculus, rng):
     """binary_logistic_loss: elementwise values for y in {0, 1}"""
@@ -361,8 +305,6 @@ def test_binary_logistic_loss_derivatives(calculus, rng, set_score=None):
                       "sigma(z)(1 + sigma(z)) (sign inside the bracket)": s * (1 + s)})),
     ], 1, set_score)
 
-
-# ---------------------------------------------------------------- cross-entropy
 
 @graded("1.16", 1, tags=("calculus", "cross_entropy"), partial=True)
 def test_cross_entropy(calculus, rng, set_score=None):
@@ -427,8 +369,6 @@ def test_cross_entropy_hessian(calculus, rng):
                                -s[..., :, None] * s[..., None, :]})
 
 
-# ---------------------------------------------------------------- hidden seed
-
 @graded("1.19", 1, tags=("calculus", "sigmoid", "softplus", "softmax", "log_softmax", "binary_logistic_loss",
                          "cross_entropy", "cross_entropy_grad"), partial=True, visibility="after_due_date")
 def test_hidden_inputs(calculus, hidden_rng, set_score=None):
@@ -452,3 +392,4 @@ def test_hidden_inputs(calculus, hidden_rng, set_score=None):
         ("cross_entropy_grad", check("cross_entropy_grad", [x, y], ref.cross_entropy_grad(x, y),
                                      "cross_entropy_grad(z, y)")),
     ], 1, set_score)
+

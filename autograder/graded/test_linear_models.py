@@ -1,61 +1,15 @@
 """Part 2: linear_models.py — linear, logistic and softmax regression, perceptron (20 points)."""
 import numpy as np
 
-from autograder.compare import (as_array, assert_close, assert_number, assert_sequence,
-                                assert_shape, assert_true, describe, format_inputs, score_cases)
-from autograder.graded.helpers import (assert_no_warnings, call_stable, call_unmodified, graded, lazy,
-                                       numerical_gradient)
+from autograder.judge.properties import assert_no_warnings, call_stable, call_unmodified
+from autograder.judge.compare import (assert_close, assert_number, assert_sequence, assert_true,
+                                      format_inputs, score_cases)
+from autograder.judge.linear_models import FD_ATOL, FD_RTOL, STABLE, blobs, ref_train, train, unpack
+from autograder.judge.numerics import numerical_gradient
+from autograder.results.marks import graded, lazy
 from reference import calculus as ref_calculus
 from reference import linear_models as ref
 
-# Finite differences (central, eps 1e-6) of these smooth costs are accurate to
-# about 1e-9; the bugs they are there to catch change a gradient by 1e-2 or more.
-FD_RTOL, FD_ATOL = 1e-5, 1e-7
-TRAIN_TIMEOUT = 20.0  # a few hundred tiny SGD steps take well under a second
-# What "stable" means for this part's costs, in helpers.assert_no_warnings's message.
-STABLE = {"advice": "\"Stable\" means no overflow, divide-by-zero or invalid-value warning for logits up "
-                    "to |z| = 1e4: use your stable binary_logistic_loss / cross_entropy (or "
-                    "np.logaddexp, or subtract the maximum) rather than log(sigmoid(z)) or "
-                    "log(softmax(z))."}
-
-
-# ---------------------------------------------------------------- helpers
-
-def unpack(got, names, what, inputs=None):
-    """The returned tuple ``(a, b, ...)`` with ``len(names)`` entries, or fail saying what came back."""
-    count = len(names)
-    assert_true(isinstance(got, (tuple, list)) and len(got) == count,
-                f"{what} should return a tuple ({', '.join(names)}) of {count} values, "
-                f"but returned {describe(got)}." + format_inputs(inputs))
-    return list(got)
-
-
-def train(module, X, y, m, lr, epochs, batch_size, seed):
-    """The student's ``train_softmax_regression`` with ``rng = default_rng(seed)``."""
-    got = module.task("call_function_with_rng", key="train_softmax_regression",
-                      timeout=TRAIN_TIMEOUT, function="train_softmax_regression", seed=seed,
-                      args=[X, y, m, lr, epochs, batch_size])
-    what = f"train_softmax_regression(X, y, m={m}, lr={lr}, epochs={epochs}, batch_size={batch_size}, rng)"
-    W, b, costs = unpack(got, ["W", "b", "costs"], what)
-    W = as_array(W, what + " -> W")
-    b = as_array(b, what + " -> b")
-    assert_shape(W, (m, X.shape[1]), what + " -> W")
-    assert_shape(b, (m,), what + " -> b")
-    return W, b, costs, what
-
-
-def ref_train(X, y, m, lr, epochs, batch_size, seed=0):
-    return ref.train_softmax_regression(X, y, m, lr, epochs, batch_size, np.random.default_rng(seed))
-
-
-def blobs(rng, n, d, m, spread=1.0):
-    """n examples in d dimensions around m random centres; labels cycle 0..m-1."""
-    centres = rng.normal(0, 1.5, size=(m, d))
-    y = np.arange(n) % m
-    return centres[y] + rng.normal(0, spread, size=(n, d)), y
-
-
-# ---------------------------------------------------------------- linear regression
 
 @graded("2.1", 1, tags=("linear_models", "mse_cost"))
 def test_mse_cost(linear_models, rng):
@@ -193,8 +147,6 @@ def test_linear_regression_gd(linear_models, rng, set_score=None):
                  ("n_steps = 0: w0 and one cost", no_steps)], 1.5, set_score)
 
 
-# ---------------------------------------------------------------- logistic regression
-
 @graded("2.6", 1, tags=("linear_models", "logreg_predict_proba", "logreg_cost"), partial=True)
 def test_logreg_proba_and_cost(linear_models, rng, set_score=None):
     """logreg_predict_proba and logreg_cost: values, and a stable cost for logits up to 1e4"""
@@ -293,8 +245,6 @@ def test_accuracy(linear_models, rng):
     assert_close(got, np.mean(y_true == y_pred), "accuracy(y_true, y_pred)",
                  inputs={"y_true": y_true, "y_pred": y_pred})
 
-
-# ---------------------------------------------------------------- softmax regression
 
 @graded("2.9", 1, tags=("linear_models", "linear_trsf", "softmax_regression_predict"), partial=True)
 def test_linear_trsf_and_predict(linear_models, rng, set_score=None):
@@ -443,7 +393,6 @@ def test_train_softmax_regression_minibatch(linear_models, rng, set_score=None):
     run_a = lazy(lambda: train(linear_models, X, y, m, lr, epochs, batch_size, seed_a))
     run_a2 = lazy(lambda: train(linear_models, X, y, m, lr, epochs, batch_size, seed_a))
     run_b = lazy(lambda: train(linear_models, X, y, m, lr, epochs, batch_size, seed_b))
-    inputs = {"X": X, "y": y}
 
     def costs_match():
         W, b, costs, what = run_a()
@@ -494,8 +443,6 @@ def test_train_softmax_regression_minibatch(linear_models, rng, set_score=None):
                 properties=[("same rng seed, same result", reproducible),
                             ("different seeds, different shuffles", shuffled)])
 
-
-# ---------------------------------------------------------------- perceptron
 
 @graded("2.14", 1.5, tags=("linear_models", "perceptron_update"), partial=True)
 def test_perceptron_update(linear_models, set_score=None):
@@ -563,8 +510,6 @@ def test_train_perceptron(linear_models, rng, set_score=None):
     score_cases([("1 epoch", lambda: check(1)), ("4 epochs", lambda: check(4))], 1, set_score)
 
 
-# ---------------------------------------------------------------- hidden seed
-
 @graded("2.16", 1, tags=("linear_models", "mse_grad", "normal_equations", "logreg_grad", "cost_ce",
                          "softmax_regression_grad"), partial=True, visibility="after_due_date")
 def test_hidden_inputs(linear_models, hidden_rng, set_score=None):
@@ -599,3 +544,4 @@ def test_hidden_inputs(linear_models, hidden_rng, set_score=None):
             linear_models.softmax_regression_grad(X, yc, W, bv), ref.softmax_regression_grad(X, yc, W, bv),
             "softmax_regression_grad(X, y, W, b)", {"X": X, "y": yc, "W": W, "b": bv}, ["dW", "db"])),
     ], 1, set_score)
+

@@ -36,23 +36,23 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
-
 # BEGIN GRADER DEFINITIONS: `python -m autograder build --student` writes the values and the
-# hyper-parameter rules of autograder/config.py and autograder/hyperparams.py here.
+# hyper-parameter rules of autograder/config.py and autograder/judge/hyperparams.py here.
+from autograder.contract import PARTS  # noqa: E402
 from autograder.config import (MLP_MAX_TEST_ERROR, TORCH_MIN_TEST_ACCURACY,  # noqa: E402
                                TRAIN_CPU_SECONDS, TRAIN_SUBSET)
-from autograder.hyperparams import hyperparams_problems, torch_hyperparams_problems  # noqa: E402
+from autograder.judge.hyperparams import hyperparams_problems, torch_hyperparams_problems  # noqa: E402
 # END GRADER DEFINITIONS
+MODULES = PARTS
 
-# BEGIN GRADER COMPARE: `build --student` writes autograder/compare.py here (the graded tests' messages).
-from autograder.compare import CheckFailed, assert_close, assert_finite, assert_shape, assert_true  # noqa: E402
-from autograder.compare import as_array as as_returned_array  # noqa: E402
+# BEGIN GRADER COMPARE: `build --student` writes autograder/judge/compare.py here (the graded tests' messages).
+from autograder.judge.compare import CheckFailed, assert_close, assert_finite, assert_shape, assert_true  # noqa: E402
+from autograder.judge.compare import as_array as as_returned_array  # noqa: E402
 # END GRADER COMPARE
 
-# BEGIN NOTEBOOK READER: `build --student` writes autograder/notebook.py here (the grader's own reader).
-from autograder.notebook import NotebookError, assign_parts, relocate  # noqa: E402
-from autograder.notebook import read as read_notebook  # noqa: E402
+# BEGIN NOTEBOOK READER: `build --student` writes autograder/load/notebook.py here (the grader's own reader).
+from autograder.load.notebook import NotebookError, assign_parts, relocate  # noqa: E402
+from autograder.load.notebook import read as read_notebook  # noqa: E402
 # END NOTEBOOK READER
 
 DEFAULT_TIME_LIMIT = 20  # seconds per check

@@ -12,15 +12,12 @@ one-line bug we know of, whose errors are of order 1e-3 or more.
 """
 import numpy as np
 
-from .codec import Tensor, Unsupported
+from autograder.errors import CheckFailed, StudentError
+from autograder.sandbox.codec import Tensor, Unsupported
 
 RTOL = 1e-6
 ATOL = 1e-9
 _PREVIEW = 6
-
-
-class CheckFailed(AssertionError):
-    """A graded check failed; the message is meant for the student."""
 
 
 def describe(value):
@@ -219,26 +216,28 @@ def score_cases(cases, weight, set_score, properties=()):
     """Run several independent checks and give partial credit for the ones that pass.
 
     ``cases`` and ``properties`` are lists of ``(label, check)`` where ``check()``
-    raises AssertionError (a failed check or a student error) on failure.
+    raises a :class:`StudentError` (a failed check or a student error) on failure.
     ``properties`` (input not modified, reproducible, no warnings, ...) earn
     their share only when at least one of ``cases`` passes: a property of a
     function that computes nothing is worth nothing. Sets the score to
     ``weight`` times the fraction earned, then fails with the messages of the
     failed checks, if any.
     """
-    failures, passed_cases, passed_properties = [], 0, 0
+    failures, causes, passed_cases, passed_properties = [], [], 0, 0
     for label, check in cases:
         try:
             check()
             passed_cases += 1
-        except AssertionError as err:
+        except StudentError as err:
             failures.append(f"[{label}] {err}")
+            causes.append(err)
     for label, check in properties:
         try:
             check()
             passed_properties += 1
-        except AssertionError as err:
+        except StudentError as err:
             failures.append(f"[{label}] {err}")
+            causes.append(err)
     total = len(cases) + len(properties)
     earned = passed_cases + (passed_properties if passed_cases else 0)
     set_score(weight * earned / total)
@@ -246,4 +245,4 @@ def score_cases(cases, weight, set_score, properties=()):
         summary = f"({total - len(failures)} of {total} checks passed.)"
         if passed_properties and not passed_cases:
             summary += " Properties such as 'input not modified' count only once a value is right."
-        raise CheckFailed("\n\n".join(failures) + "\n\n" + summary)
+        raise CheckFailed("\n\n".join(failures) + "\n\n" + summary, causes=causes)

@@ -6,7 +6,7 @@ no absolute paths, no ``..``, no links, bounded size and count. Files that look
 like a misnamed contract file (``Calculus.py``, ``mlp (1).py``) produce a note
 telling the student how to fix it.
 
-Jupyter notebooks are submissions too (see :mod:`autograder.notebook`): each
+Jupyter notebooks are submissions too (see :mod:`autograder.load.notebook`): each
 part a notebook holds becomes a generated ``<part>.py`` in the caller's work
 folder, with a line map so that messages quote the notebook's cells. A part
 that also comes as a ``.py`` file is graded from the ``.py``.
@@ -15,23 +15,19 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 
-from . import notebook as notebooks
+from autograder.contract import PARTS
+from autograder.errors import MissingName, SubmissionError
+from autograder.load import notebook as notebooks
 
-MODULES = ("calculus", "linear_models", "mlp", "conv", "torch_models")
 MAX_FILE_BYTES = 2 << 20
 MAX_ZIP_BYTES = 64 << 20
 MAX_ZIP_ENTRIES = 2000
 MAX_PY_FILES = 50
 MAX_NOTEBOOKS = 10
 _IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", ".idea", ".vscode"}
-
-
-class SubmissionError(Exception):
-    """The submission cannot be read at all; the message is for the student."""
 
 
 @dataclass
@@ -47,23 +43,19 @@ class Submission:
     def has(self, module):
         return f"{module}.py" in self.files
 
-    @property
-    def modules(self):
-        return [m for m in MODULES if self.has(m)]
-
     def describe(self, module):
         """``calculus.py``, or ``calculus.py (from homework.ipynb)`` for a notebook's part."""
         name = f"{module}.py"
         return f"{name} (from {self.origins[name]})" if name in self.origins else name
 
-    def explain(self, message):
-        """A test's message with notebook places instead of generated lines, and, for a notebook's
-        part, the cells that were left out (a function missing from the part may be in one of them)."""
+    def explain(self, message, error=None):
+        """A test's message with notebook places instead of generated lines, and, when ``error``
+        says a notebook's part lacks a name, the cells that were left out (it may be in one of them)."""
         text = notebooks.relocate(message, self.line_maps)
-        for name, origin in self.origins.items():
-            notes = self.cell_notes.get(origin)
-            part = name[:-3]
-            if notes and (f"{name} does not define" in text or f"module '{part}' has no attribute" in text):
+        parts = {kind.part for kind in (error.kinds() if error is not None else []) if isinstance(kind, MissingName)}
+        for part in sorted(parts):
+            notes = self.cell_notes.get(self.origins.get(f"{part}.py"))
+            if notes:
                 text += "\n" + "\n".join(notes)
         return text
 
@@ -138,7 +130,7 @@ def _count_modules(path):
         names = set(os.listdir(path))
     except OSError:
         return 0
-    return sum(f"{m}.py" in names for m in MODULES) + any(n.endswith(".ipynb") for n in names)
+    return sum(f"{m}.py" in names for m in PARTS) + any(n.endswith(".ipynb") for n in names)
 
 
 def _find_folder(path):
@@ -197,7 +189,7 @@ def _add_notebooks(submission, paths, workdir):
         if notebook.notes:
             submission.cell_notes[notebook.name] = notebook.notes
         read.append(notebook)
-    py_parts = [m for m in MODULES if submission.has(m)]
+    py_parts = [m for m in PARTS if submission.has(m)]
     chosen, notes = notebooks.assign_parts(read, py_parts)
     submission.notes += notes
     if not chosen:
@@ -216,7 +208,7 @@ def _add_notebooks(submission, paths, workdir):
 
 def _misnamed(entries, submission):
     notes = []
-    for module in MODULES:
+    for module in PARTS:
         if submission.has(module):
             continue
         wanted = f"{module}.py"

@@ -20,8 +20,10 @@ import statistics
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from autograder.instructor.entry import Entry
+from autograder.results.assemble import test_order
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 STYLE = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px auto; max-width: 1150px; color: #222; }
@@ -197,7 +199,6 @@ def summarise(rows):
     """Per-student rows and per-test statistics from [(entry, results)]."""
     students, per_test, failures = [], collections.OrderedDict(), collections.Counter()
     examples = {}
-    from .batch import test_order
     all_tests = sorted({(str(t.get("number")), t.get("name", "")): t for _, r in rows
                         for t in _graded_tests(r)}.values(), key=test_order)
     for order, test in enumerate(all_tests):
@@ -354,7 +355,6 @@ def write_report(out_dir, rows=None, title=None):
 
 
 def rows_from_results(out_dir):
-    from .batch import Entry
     rows = []
     folder = os.path.join(out_dir, "results")
     for name in sorted(os.listdir(folder)):

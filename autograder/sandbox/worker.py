@@ -1,4 +1,4 @@
-"""The process that runs student code. Started by autograder.sandbox, never imported by it.
+"""The process that runs student code. Started by autograder.sandbox.sandbox, never imported by it.
 
 Runs as ``python -I worker.py CONFIG_JSON`` in the sandbox directory, as an
 unprivileged user when the grader is root. Before any student code runs it

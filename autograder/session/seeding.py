@@ -11,7 +11,7 @@ The seed is HMAC-SHA256(secret, digest of the submission's files), so
 The secret is created by ``build`` into the Gradescope zip, or, when the
 grader runs from a checkout, on first use in ``autograder/grading_secret``
 with mode 0600 (as root, the student's uid cannot read it, nor the folder it
-is in: see ``grade.protect_grader_files``). ``grade --seed`` overrides it all.
+is in: see ``sandbox.protection``). ``grade --seed`` overrides it all.
 """
 import hashlib
 import hmac
@@ -19,7 +19,7 @@ import os
 import secrets
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # autograder/: the zip holds the secret there
 SECRET_NAME = "grading_secret"        # build.py never copies a local one into a zip
 SECRET_PATH = os.path.join(HERE, SECRET_NAME)
 SEED_RANGE = 2 ** 31                  # what np.random.seed, torch.manual_seed and friends all accept

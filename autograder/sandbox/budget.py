@@ -20,7 +20,7 @@ environment (``autograder-memory-baselines.json``) for the same interpreter and
 the same installed numpy/torch files, and measured again whenever any of them
 changes; ``setup.sh`` measures once at the end (and prints the result).
 
-    python -m autograder.budget        # prints the torch build and the baselines
+    python -m autograder.sandbox.budget        # prints the torch build and the baselines
 """
 import importlib.util
 import json
@@ -30,7 +30,8 @@ import subprocess
 import sys
 import tempfile
 
-from . import config, processes
+from autograder import config
+from autograder.sandbox import processes
 
 # Run in a fresh interpreter like the worker's: imports what every worker of that
 # kind imports, and for torch does what any training does (a tiny forward,

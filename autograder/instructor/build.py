@@ -17,11 +17,10 @@ import os
 import stat
 import zipfile
 
-from .config import PARTS_FILE
-from .seeding import SECRET_NAME, new_secret
+from autograder.config import PARTS_FILE
+from autograder.session.seeding import SECRET_NAME, new_secret
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PARTS_NAME = "autograder/" + os.path.basename(PARTS_FILE)
 ROOT_FILES = ("setup.sh", "run_autograder", "requirements.txt")
 PACKAGES = ("autograder", "coursedata", "reference")
@@ -32,8 +31,7 @@ _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # the same files give the same zip
 # Instructor tools and what only they import: grading on Gradescope never needs them
 # (tests/test_build.py imports everything grading does from an unpacked zip).
 # A name ending in "/" stands for a whole folder.
-INSTRUCTOR_ONLY = ("autograder/batch.py", "autograder/report.py", "autograder/build.py",
-                   "autograder/student_build.py", "autograder/student_notebook.py", "autograder/student_checks/",
+INSTRUCTOR_ONLY = ("autograder/instructor/", "autograder/student/",
                    "coursedata/plots.py", "reference/torch_models.py")
 
 

@@ -6,25 +6,41 @@ and the failure message. Messages of failed checks are the student's (they are
 written for them); anything else that goes wrong in a test is reported as a
 grader problem without a traceback, and logged for the instructor.
 """
+import signal
 import traceback
 
 import pytest
 
-from .compare import CheckFailed
-from .context import FashionDataMissing
-from .safe import bounded_extra_data, printable
-from .sandbox import StudentError
+from autograder.errors import GraderError, StudentError, TestTimeLimit
+from autograder.results.assemble import test_order
+from autograder.results.safe import bounded_extra_data, printable
 
 MAX_OUTPUT_CHARS = 4000
-MODULE_ORDER = ("calculus", "linear_models", "mlp", "conv", "torch_models")
 
 
 class ResultsPlugin:
-    def __init__(self, artifacts=None, on_test_start=None):
+    def __init__(self, artifacts=None, on_test_start=None, explain=None):
         self.results = {}      # nodeid -> test entry
         self.log = []          # tracebacks of grader errors, for the instructor
         self.artifacts = artifacts if artifacts is not None else {}   # nodeid -> extra_data
         self.on_test_start = on_test_start
+        self.explain = explain  # (message, error) -> message, e.g. notebook places for generated lines
+
+    # pytest-timeout's backstop, raising a type of ours instead of pytest.fail("Timeout ..."),
+    # so that the verdict "the grader's fault" is decided on the type.
+    @pytest.hookimpl
+    def pytest_timeout_set_timer(self, item, settings):
+        def stop(signum, frame):
+            raise TestTimeLimit(f"{item.nodeid} ran for more than {settings.timeout:g} s")
+        signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, settings.timeout)
+        return True
+
+    @pytest.hookimpl
+    def pytest_timeout_cancel_timer(self, item):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        return True
 
     @staticmethod
     def _function(item):
@@ -70,7 +86,7 @@ class ResultsPlugin:
         if message and hidden:
             message = str(hidden)
         if message:
-            entry["output"] = printable(message, MAX_OUTPUT_CHARS)
+            entry["output"] = printable(message, 2 * MAX_OUTPUT_CHARS)  # room for notebook notes
         if self.artifacts.get(item.nodeid):
             entry["extra_data"] = bounded_extra_data(self.artifacts[item.nodeid])
         self.results[item.nodeid] = entry
@@ -82,23 +98,16 @@ class ResultsPlugin:
         error = excinfo.value
         if isinstance(error, pytest.skip.Exception):
             return f"Not run: {error}"
-        if isinstance(error, (CheckFailed, StudentError)):  # the student's fault: the message is for them
-            return printable(error, MAX_OUTPUT_CHARS).strip() or "Failed."
+        if isinstance(error, StudentError):  # the student's fault: the message is for them
+            message = printable(error, MAX_OUTPUT_CHARS).strip() or "Failed."
+            return self.explain(message, error) if self.explain else message
         self.log.append(f"{item.nodeid}:\n" + printable("".join(traceback.format_exception(
             type(error), error, error.__traceback__)), 20_000))
-        if isinstance(error, pytest.fail.Exception) and "Timeout" in str(error):
-            return ("The autograder stopped this test after its overall time limit. This is a problem "
-                    "of the autograder, not a verdict on your work: please tell your instructor.")
-        if isinstance(error, FashionDataMissing):  # its message says whose problem it is
-            return printable(error, MAX_OUTPUT_CHARS)
+        if isinstance(error, GraderError) and error.student_message:
+            return printable(error.student_message, MAX_OUTPUT_CHARS)
         return ("The autograder itself failed in this test "
                 f"({type(error).__name__}). This is not a verdict on your work: please tell your instructor.")
 
     def entries(self):
-        def order(entry):
-            module = entry["tags"][0]
-            rank = MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER)
-            number = [int(p) if p.isdigit() else 0 for p in entry["number"].split(".")]
-            return rank, number
-        return sorted(self.results.values(), key=order)
+        return sorted(self.results.values(), key=test_order)
 

@@ -23,28 +23,11 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
+from autograder.contract import PART_NAMES
+
 MAX_NOTEBOOK_BYTES = 16 << 20   # outputs (plots) make notebooks large; the code itself is small
 MAX_CELLS = 2000
 MAX_CODE_CHARS = 2 << 20        # as for a .py file: parsing is what costs memory, not the JSON
-
-# The contract's names per part (assignment-api.md's tables; tests/test_notebook.py keeps them in step).
-PART_NAMES = {
-    "calculus": ("sigmoid", "sigmoid_prime", "tanh_prime", "softplus", "softplus_prime", "sign",
-                 "abs_prime", "relu", "relu_prime", "l2_squared_grad", "l1_grad", "onehot", "softmax",
-                 "log_softmax", "softmax_jacobian", "binary_logistic_loss", "binary_logistic_loss_grad",
-                 "binary_logistic_loss_hess", "cross_entropy", "cross_entropy_grad",
-                 "cross_entropy_hessian"),
-    "linear_models": ("mse_cost", "mse_grad", "normal_equations", "max_learning_rate",
-                      "linear_regression_gd", "logreg_predict_proba", "logreg_cost", "logreg_grad",
-                      "accuracy", "linear_trsf", "softmax_regression_predict", "cost_ce",
-                      "softmax_regression_grad", "train_softmax_regression", "perceptron_update",
-                      "train_perceptron"),
-    "mlp": ("init_params", "fprop", "loss", "bprop", "bprop_loop", "finite_difference", "predict",
-            "train_mlp", "HYPERPARAMS"),
-    "conv": ("conv_output_size", "conv2d", "conv2d_multi", "max_pool2d"),
-    "torch_models": ("autograd_descent", "dropout", "LogisticRegression", "MLP", "ConvNetDropout",
-                     "train_torch", "TORCH_HYPERPARAMS"),
-}
 
 # Calls that may appear in a kept constant: building plain values, nothing that computes for long.
 _VALUE_BUILDERS = {"dict", "list", "tuple", "set", "frozenset", "int", "float", "bool", "str",

@@ -28,28 +28,16 @@ import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 
-from . import processes
-from .grade import internal_error_results, write_results
-from .results import MODULE_ORDER
+from autograder.instructor.entry import Entry
+from autograder.results.assemble import internal_error_results, test_order
+from autograder.results.write import write_results
+from autograder.sandbox import processes
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METADATA = "submission_metadata.yml"
 DEFAULT_TIMEOUT = 900  # seconds of wall clock for one grading (its own budget is 540 s of tests)
 _SKIPPED_NAMES = {"__MACOSX", "__pycache__", ".git"}
-
-
-@dataclass
-class Entry:
-    """One submission to grade."""
-    key: str            # file-safe, unique: names results/<key>.json
-    student: str        # for people: the name(s), or the folder's name
-    path: str
-    email: str = ""
-    sid: str = ""
-    submission_id: str = ""
 
 
 # --------------------------------------------------------------------------- finding submissions
@@ -329,7 +317,7 @@ def run_batch(folder, out_dir, *, jobs=None, force=False, training=True, parts=N
     summary = {"submissions": len(entries), "graded": len(todo), "skipped": skipped, "problems": problems,
                "seconds": round(elapsed, 2), "csv": csv_path, "jobs": jobs}
     if report:
-        from .report import write_report
+        from autograder.instructor.report import write_report
         summary["report"] = write_report(out_dir, rows)
     print(f"Graded {len(todo)} in {elapsed:.0f} s ({jobs} at a time). Grades: {csv_path}"
           + (f"; report: {summary['report']}" if report else ""), file=stream)
@@ -339,13 +327,6 @@ def run_batch(folder, out_dir, *, jobs=None, force=False, training=True, parts=N
 
 
 # --------------------------------------------------------------------------- grades.csv
-
-def test_order(test):
-    module = (test.get("tags") or [""])[0]
-    rank = MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER)
-    number = [int(p) if p.isdigit() else 0 for p in str(test.get("number", "")).split(".")]
-    return rank, number
-
 
 def test_columns(all_results):
     """(column name, number, name) per test, in grading order, over every results file."""

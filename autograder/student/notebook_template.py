@@ -14,7 +14,7 @@ import json
 import os
 import re
 
-from .submission import MODULES
+from autograder.contract import PARTS
 
 START, END = "# YOUR CODE (START)", "# YOUR CODE (END)"
 _TODO = re.compile(r"^(\s*)raise NotImplementedError\b.*$")
@@ -102,7 +102,7 @@ def notebook(template_dir):
                        "the notebook defines -- imports, functions, classes, `HYPERPARAMS`, "
                        "`TORCH_HYPERPARAMS` -- and does not run the rest (your own tests, training runs, "
                        "plots). Cells are counted from the top when a message names one.")]
-    for part in MODULES:
+    for part in PARTS:
         with open(os.path.join(template_dir, f"{part}.py"), encoding="utf-8") as f:
             cells += part_cells(part, f.read())
     for number, cell in enumerate(cells, start=1):

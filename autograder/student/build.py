@@ -1,18 +1,19 @@
 """What ships to students, generated from one source each (``python -m autograder build --student``).
 
 - ``student_template/homework.ipynb``: the template as a notebook, from ``student_template/*.py``
-  (:mod:`autograder.student_notebook`).
-- ``student_template/check.py``: the self-check, from ``autograder/student_checks/``
-  with the grader's numbers and hyper-parameter rules rendered in (:mod:`autograder.student_checks`).
+  (:mod:`autograder.student.notebook_template`).
+- ``student_template/check.py``: the self-check, from ``autograder/student/checks/``
+  with the grader's numbers and hyper-parameter rules rendered in (:mod:`autograder.student.checks`).
 
 Both are committed; tests/test_student_build.py fails when a committed copy differs from a fresh build.
 """
 import os
 
-from . import student_checks, student_notebook
+from autograder.student import checks as student_checks
+from autograder.student import notebook_template as student_notebook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TEMPLATE = os.path.join(os.path.dirname(HERE), "student_template")
+TEMPLATE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "student_template")
 
 
 def generated(template_dir=TEMPLATE):

@@ -1,0 +1,1 @@
+"""Instructor tools: a class at a time (batch), its report, the Gradescope zip."""

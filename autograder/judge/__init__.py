@@ -1,0 +1,1 @@
+"""Judging what student code returned: comparisons, expected values, replays, classic mistakes."""

@@ -1,0 +1,1 @@
+"""Reading a submission: its files, its zips and notebooks."""

@@ -1,0 +1,1 @@
+"""Isolating student code: a confined worker process per module, watched, spoken to with data only."""

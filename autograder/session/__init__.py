@@ -1,0 +1,1 @@
+"""One grading's state, handed to the graded tests as pytest fixtures."""

@@ -1,0 +1,79 @@
+"""The state of one grading, shared by the graded tests: sandbox, student modules, data, budget.
+
+The graded tests never touch processes or files themselves; they ask a
+:class:`~autograder.session.student_module.StudentModule` to call a function, read a value or
+run a task, and get back plain data (or a :class:`~autograder.errors.StudentError` whose
+message is for the student).
+"""
+import time
+
+from autograder import config
+from autograder.results.safe import safe_json
+from autograder.sandbox.budget import MemoryBudget
+from autograder.sandbox.sandbox import Sandbox
+from autograder.session.fashion import label_permutation, original_classes, share_fashion_mnist
+from autograder.session.fixtures import GradingFixtures
+from autograder.session.seeding import deployment_secret, submission_seed
+from autograder.session.student_module import StudentModule
+
+
+class GradingContext:
+    def __init__(self, submission, *, hidden_seed=None, data_dir=None,
+                 budget_seconds=config.TOTAL_BUDGET_SECONDS, use_spare_uid=None):
+        self.submission = submission
+        self.sandbox = Sandbox(submission.files, use_spare_uid=use_spare_uid)
+        self.memory = MemoryBudget(self.sandbox.environment(1))
+        # The same files always get the same seed (see seeding.py); --seed overrides it.
+        self.hidden_seed = (int(hidden_seed) if hidden_seed is not None
+                            else submission_seed(deployment_secret(), submission.files))
+        self.label_permutation = label_permutation(self.hidden_seed)
+        self.data_dir = data_dir
+        self.deadline = time.monotonic() + budget_seconds
+        self._modules = {}
+        self._fashion = None
+        self.cpu_seconds_student = 0.0
+        self.peak_memory = 0
+        self.artifacts = {}        # test id -> {key: JSON-able value}, for reports
+        self.current_test = None   # set by the results plugin
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def fixtures(self):
+        """The pytest plugin that gives the graded tests this grading (see :class:`GradingFixtures`)."""
+        return GradingFixtures(self)
+
+    def module(self, name):
+        if name not in self._modules:
+            self._modules[name] = StudentModule(self, name)
+        return self._modules[name]
+
+    def close_module(self, name):
+        module = self._modules.pop(name, None)
+        if module is not None:
+            module.close()
+
+    def close(self):
+        for name in list(self._modules):
+            self.close_module(name)
+        self.sandbox.close()
+
+    def record(self, key, value):
+        """Keep a JSON-able value (e.g. a learning curve) in this test's ``extra_data``."""
+        self.artifacts.setdefault(self.current_test, {})[key] = safe_json(value)  # bounded at once
+
+    def remaining(self):
+        return self.deadline - time.monotonic()
+
+    def fashion_mnist(self):
+        """Share the Fashion-MNIST files with the sandbox (once); see :func:`fashion.share_fashion_mnist`."""
+        if self._fashion is None:
+            self._fashion = share_fashion_mnist(self.sandbox, self.data_dir, self.label_permutation)
+        return self._fashion
+
+    def original_classes(self, predictions):
+        """Predicted classes in the relabelled space the student trained on -> Fashion-MNIST classes."""
+        return original_classes(predictions, self.label_permutation)
