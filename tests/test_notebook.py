@@ -192,7 +192,8 @@ def test_a_huge_notebook_is_not_read(tmp_path):
 
 
 def test_a_notebook_with_megabytes_of_code_is_not_parsed(tmp_path):
-    path = write_notebook(tmp_path / "homework.ipynb", ["x = 1\n" * (notebooks.MAX_CODE_CHARS // 6 + 1)])
+    line = "x = 1  # a line as long as most, so that the code's size is the limit reached first\n"
+    path = write_notebook(tmp_path / "homework.ipynb", [line * (notebooks.MAX_CODE_CHARS // len(line) + 1)])
     with pytest.raises(notebooks.NotebookError, match="MB of code"):
         notebooks.read(str(path))
 

@@ -5,7 +5,7 @@
     runner.py           importing the student's files (or notebooks), running, printing
 
 Inside this repository the sources import the grader's numbers (``config.py``),
-hyper-parameter rules (``hyperparams.py``) and notebook reader (``notebook.py``);
+hyper-parameter rules (``hyperparams.py``) and notebook reader (``notebook_json.py``, ``notebook.py``);
 :func:`render` writes their values and source in instead and joins the files, so
 the copy that ships to students is one standalone file with no solution inside.
 """
@@ -14,7 +14,7 @@ import os
 
 from autograder import config, contract
 from autograder.judge import compare, hyperparams
-from autograder.load import notebook
+from autograder.load import notebook, notebook_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MACHINERY = os.path.join(HERE, "machinery.py")
@@ -59,7 +59,8 @@ def render():
     definitions += [f"PARTS = {contract.PARTS!r}", f"PART_NAMES = {contract.PART_NAMES!r}"]
     definitions += ["", "", "# Valid hyper-parameters (generated from autograder/judge/hyperparams.py).",
                     _module_body(hyperparams).rstrip()]
-    reader = ["", "", "# Reading notebooks as the grader does (generated from autograder/load/notebook.py).",
+    reader = ["", "", "# Reading notebooks as the grader does (generated from autograder/load/notebook_json.py",
+              "# and autograder/load/notebook.py).", _module_body(notebook_json).rstrip(), "", "",
               _module_body(notebook).rstrip(), "", "", "read_notebook = read"]
     comparing = ["# Comparing and messages, as in the graded tests (generated from autograder/judge/compare.py)."]
     comparing += _module_body(compare).splitlines()
