@@ -82,14 +82,19 @@ def assert_shape(got, shape, what, inputs=None):
     shape = tuple(shape)
     if got.shape == shape:
         return
-    hint = ""
+    raise CheckFailed(f"{what} returned shape {got.shape}; expected {shape}.{shape_hint(got, shape)}"
+                      + format_inputs(inputs))
+
+
+def shape_hint(got, shape):
+    """Why an array ``got`` may have come back where ``shape`` was expected (or "")."""
     if got.shape == shape[::-1] and len(shape) == 2:
-        hint = " It looks transposed."
-    elif got.size == int(np.prod(shape)):
-        hint = " Same number of entries: a missing reshape, or a (n, 1) column where (n,) is expected?"
-    elif got.shape == shape[1:]:
-        hint = " The first (batch) axis is missing: did you sum or average over it?"
-    raise CheckFailed(f"{what} returned shape {got.shape}; expected {shape}.{hint}" + format_inputs(inputs))
+        return " It looks transposed."
+    if got.size == int(np.prod(shape)):
+        return " Same number of entries: a missing reshape, or a (n, 1) column where (n,) is expected?"
+    if got.shape == shape[1:]:
+        return " The first (batch) axis is missing: did you sum or average over it?"
+    return ""
 
 
 def assert_finite(got, what, inputs=None):
@@ -109,13 +114,14 @@ def _close(got, expected, rtol, atol):
 
 
 def matches(got, expected, rtol=RTOL, atol=ATOL):
-    """True when ``got`` has ``expected``'s shape and is entrywise close to it."""
+    """True when ``got`` has ``expected``'s shape and is entrywise close to it (the shape is
+    compared first: a returned value is never widened to float before)."""
+    expected = np.asarray(expected, dtype=float)
     try:
-        got = np.asarray(got, dtype=float)
+        got = np.asarray(got)
+        return got.shape == expected.shape and bool(np.all(_close(got.astype(float), expected, rtol, atol)))
     except (TypeError, ValueError):
         return False
-    expected = np.asarray(expected, dtype=float)
-    return got.shape == expected.shape and bool(np.all(_close(got, expected, rtol, atol)))
 
 
 def assert_close(got, expected, what, *, inputs=None, rtol=RTOL, atol=ATOL,
