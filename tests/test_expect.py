@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from autograder.errors import StudentError, WrongReturn
-from autograder.judge.expect import (Array, Items, Maybe, Names, Number, Record, Sequence, StateDict, expect,
-                                     linear_chain_parameters, state_dict_bound, MAX_MODEL_ELEMENTS)
+from autograder.judge.expect import (MAX_MODEL_ELEMENTS, Array, Items, ListOf, Maybe, Name, Number, Record, Sequence,
+                                     StateDict, Value, expect, fits, linear_chain_parameters, state_dict_bound)
 from autograder.sandbox.codec import Tensor
 
 
@@ -94,7 +94,7 @@ def test_records_keep_only_the_checked_keys_and_name_the_key_that_is_wrong():
     assert "should be a dict" in refused([1, 2], spec)
 
 
-def test_items_numbers_and_names():
+def test_items_and_numbers():
     params, history = expect(({"W": np.zeros(2)}, [1.0, 2.0]), Items(Record({"W": Array(2)}), Sequence(2)), "train")
     assert set(params) == {"W"} and history == [1.0, 2.0]
     assert "a tuple of 2 values" in refused(({"W": np.zeros(2)},), Items(Record({"W": Array(2)}), Sequence(2)))
@@ -102,30 +102,60 @@ def test_items_numbers_and_names():
         assert expect(number, Number(), "n") is number
     for not_a_number in (True, None, "1", [1.0], np.zeros(2), np.bool_(True)):
         refused(not_a_number, Number())
-    assert expect(["Linear", "ReLU"], Names(), "layers") == ["Linear", "ReLU"]
-    refused(["Linear", 3], Names())
-    refused(["x" * 201], Names())
-    refused(["x"] * 10_001, Names())
+    assert expect("Linear", Name(), "layer") == "Linear"
+    refused(3, Name())
+    refused("x" * 201, Name())
 
 
 def test_a_state_dict_is_bounded_by_the_architecture_it_was_built_for():
-    """The reference's LogisticRegression passes; a valid-looking chain 784 -> 1 -> 60,000 -> 10
-    (3 MB on the wire, gigabytes in a forward pass) does not."""
-    logreg = state_dict_bound([784, 10])
+    """The reference's LogisticRegression passes, with a buffer too; a valid-looking chain
+    784 -> 1 -> 60,000 -> 10 (3 MB on the wire, gigabytes in a forward pass) does not."""
     assert linear_chain_parameters([784, 10]) == 7850
+    assert state_dict_bound([784, 10]) == 2 * 7850 + 1024
     plain = [["linear.weight", np.zeros((10, 784), np.float32)], ["linear.bias", np.zeros(10, np.float32)]]
-    assert expect(plain, StateDict(logreg), "state") == plain
-    with_buffer = plain + [["mean", np.zeros(784, np.float32)], ["count", np.array(3)]]
-    expect(with_buffer, StateDict(logreg), "state")
+    assert expect(plain, StateDict([784, 10]), "state") == plain
+    expect(plain + [["mean", np.zeros(784, np.float32)], ["count", np.array(3)]], StateDict([784, 10]), "state")
     chain = [["a.weight", np.zeros((1, 784), np.float32)], ["a.bias", np.zeros(1, np.float32)],
              ["b.weight", np.zeros((60_000, 1), np.float32)], ["b.bias", np.zeros(60_000, np.float32)],
              ["c.weight", np.zeros((10, 60_000), np.float32)], ["c.bias", np.zeros(10, np.float32)]]
-    message = refused(chain, StateDict(logreg), "LogisticRegression(784, 10) after training: its state_dict")
-    assert "720,795 numbers" in message and "b.weight (60000, 1)" in message and f"{logreg:,}" in message
-    mlp = state_dict_bound([784, 256, 10])
-    expect([["w1", np.zeros((256, 784))], ["b1", np.zeros(256)], ["w2", np.zeros((10, 256))], ["b2", np.zeros(10)]],
-           StateDict(mlp), "state")
+    message = refused(chain, StateDict([784, 10]), "LogisticRegression(784, 10) trained by train_torch['state']")
+    assert message.startswith("LogisticRegression(784, 10) trained by train_torch['state'] holds 720,795 numbers "
+                              "(a.weight (1, 784), a.bias (1,), b.weight (60000, 1), ")
+    assert "linear layers 784 -> 10, has 7,850 parameters, and the grader reads at most 16,724 numbers" in message
+    hidden = [["w1", np.zeros((256, 784))], ["b1", np.zeros(256)], ["w2", np.zeros((10, 256))], ["b2", np.zeros(10)]]
+    expect(hidden, StateDict([784, 256, 10]), "state")
     assert state_dict_bound([784, 4096, 4096, 10]) == MAX_MODEL_ELEMENTS
     for broken in (None, {"w": np.zeros(3)}, [["w"]], [[1, np.zeros(3)]], [["w", [1.0, 2.0]]],
-                   [["w", np.array(["a"])]]):
-        refused(broken, StateDict(logreg))
+                   [["w", np.array(["a"])]], [["w", np.zeros(1)]] * 10_001):
+        refused(broken, StateDict([784, 10]))
+
+
+def test_lists_of_values_and_names():
+    shapes = ListOf(Items(Name(), ListOf(Number(kinds="iu"), 32)), 100)
+    assert expect([["fc.weight", [10, 784]], ("fc.bias", (10,))], shapes, "shapes") == [
+        ["fc.weight", [10, 784]], ["fc.bias", [10]]]
+    assert "shapes[1][1][0] should be a number" in refused([["a", [1]], ["b", [2.5]]], shapes, "shapes")
+    refused([["a", [1]]] * 101, shapes)
+    refused("not a list", shapes)
+    assert expect(object, Value(), "anything") is object
+    assert fits([1.0, 2.0], Sequence(2)) and not fits([1.0], Sequence(2)) and not fits(None, Sequence(2))
+
+
+def test_the_answers_of_training_on_fashion_mnist_are_bounded_by_what_was_asked():
+    """judge/answers.py: train_torch's losses at most one per batch, none at all allowed (only recorded);
+    a state_dict within the architecture of the hidden sizes asked for; ConvNetDropout's 10,000 classes."""
+    from autograder.judge import answers
+    config = {"epochs": 2, "lr": 0.1, "batch_size": 64, "hidden": [128], "dropout": 0.2}
+    mlp = [["0.weight", np.zeros((128, 784), np.float32)], ["0.bias", np.zeros(128, np.float32)],
+           ["3.weight", np.zeros((10, 128), np.float32)], ["3.bias", np.zeros(10, np.float32)]]
+    spec = answers.trained_torch_model("mlp", config, batches_per_epoch=313)
+    for losses in (None, [2.3, 1.1], np.zeros(626, np.float32)):
+        assert expect({"state": mlp, "losses": losses, "cpu_seconds": 1.5}, spec, "MLP")["losses"] is losses
+    assert "47,185,920 entries" in refused({"state": mlp, "losses": np.zeros(47_185_920, bool), "cpu_seconds": 1.0},
+                                           spec, "MLP")
+    wide = [["0.weight", np.zeros((4096, 784), np.float32)], ["0.bias", np.zeros(4096, np.float32)]]
+    assert "holds 3,215,360 numbers" in refused({"state": wide, "losses": None, "cpu_seconds": 1.0}, spec, "MLP")
+    convnet = answers.trained_torch_model("convnet", {"epochs": 1, "batch_size": 100}, 200)
+    assert expect({"predictions": np.zeros(10_000, np.int64), "losses": [1.0], "cpu_seconds": 2.0}, convnet, "c")
+    assert "holds float32" in refused({"predictions": np.zeros(10_000, np.float32), "losses": None,
+                                       "cpu_seconds": 2.0}, convnet, "c")

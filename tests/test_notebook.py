@@ -14,6 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook  # noqa: 
 
 from autograder.student import notebook_template as student_notebook  # noqa: E402
 from autograder.load import notebook as notebooks  # noqa: E402
+from autograder.load import notebook_json  # noqa: E402
 from autograder.contract import PART_NAMES, PARTS
 
 from autograder.load.submission import locate  # noqa: E402
@@ -186,7 +187,7 @@ def test_a_broken_notebook_gives_a_message(tmp_path, content, message):
 
 def test_a_huge_notebook_is_not_read(tmp_path):
     path = tmp_path / "homework.ipynb"
-    path.write_bytes(b" " * (notebooks.MAX_NOTEBOOK_BYTES + 1))
+    path.write_bytes(b" " * (notebook_json.MAX_NOTEBOOK_BYTES + 1))
     with pytest.raises(notebooks.NotebookError, match="Clear All Outputs"):
         notebooks.read(str(path))
 

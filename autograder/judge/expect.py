@@ -14,8 +14,11 @@ was expected and what came back.
     expect(value, spec, what) -> value      # arrays as they came, never converted or copied
 
 Specs: ``Array(dims..., kinds=...)``, ``Sequence(length=... | max_length=...)``,
-``Number()``, ``Record({key: spec})``, ``Items(spec, spec, ...)``, ``Names()``,
-``StateDict(max_elements)``, and ``Maybe(spec)`` for a value that may be None.
+``Number()``, ``Name()``, ``Record({key: spec})``, ``Items(spec, spec, ...)``,
+``ListOf(spec, max_items)``, ``StateDict(sizes)``, ``Maybe(spec)`` for a value that
+may be None, and ``Value()`` for one a graded test compares (``judge/compare.py``
+checks its shape before converting it). What each task and contract function may
+answer is written with them in ``judge/answers.py``.
 Elements are bounded, not only bytes: a dimension of size 0 makes an array of no bytes
 whatever its other dimensions, so an unfixed dimension counts as at least 1.
 """
@@ -37,6 +40,15 @@ KIND_NAMES = {"iuf": "numbers", "f": "floats", "iu": "integers"}
 def expect(value, spec, what):
     """``value`` if it is what ``spec`` allows, else WrongReturn; ``what`` names it in messages."""
     return spec.check(value, what)
+
+
+def fits(value, spec):
+    """True when ``value`` is what ``spec`` allows (for values only recorded, never refused)."""
+    try:
+        spec.check(value, "")
+    except WrongReturn:
+        return False
+    return True
 
 
 def refuse(what, wanted, value, detail=""):
@@ -203,49 +215,80 @@ class Items(Spec):
         return [spec.check(item, f"{what}[{i}]") for i, (spec, item) in enumerate(zip(self.specs, value))]
 
 
-class Names(Spec):
-    """A list of strings (names of modules, layers, parameters), each at most ``max_chars`` long."""
+class ListOf(Spec):
+    """A list or tuple of at most ``max_items`` values, each checked by ``spec`` (returned as a list)."""
 
-    def __init__(self, max_items=10_000, max_chars=200):
-        self.max_items, self.max_chars = max_items, max_chars
+    def __init__(self, spec, max_items):
+        self.spec, self.max_items = spec, max_items
 
     def wanted(self):
-        return f"a list of at most {self.max_items:,} names"
+        return f"a list of at most {self.max_items:,} values, each {self.spec.wanted()}"
 
     def check(self, value, what):
-        if not isinstance(value, (list, tuple)) or len(value) > self.max_items or not all(
-                isinstance(name, str) and len(name) <= self.max_chars for name in value):
+        if not isinstance(value, (tuple, list)) or len(value) > self.max_items:
             refuse(what, self.wanted(), value)
-        return list(value)
+        return [self.spec.check(item, f"{what}[{i}]") for i, item in enumerate(value)]
+
+
+class Name(Spec):
+    """A string of at most ``max_chars`` characters (a parameter's or a layer's name)."""
+
+    def __init__(self, max_chars=200):
+        self.max_chars = max_chars
+
+    def wanted(self):
+        return f"a name of at most {self.max_chars} characters"
+
+    def check(self, value, what):
+        if not isinstance(value, str) or len(value) > self.max_chars:
+            refuse(what, self.wanted(), value)
+        return value
+
+
+class Value(Spec):
+    """Any value: one the graded test compares with ``judge/compare.py``, whose checks of type and
+    shape come before any conversion."""
+
+    def wanted(self):
+        return "a value"
+
+    def check(self, value, what):
+        return value
 
 
 class StateDict(Spec):
-    """A model's state_dict as the sandbox sends it: ``[name, array]`` pairs, numeric arrays
-    holding at most ``max_elements`` numbers in all (see :func:`state_dict_bound`)."""
+    """A LogisticRegression's or MLP's state_dict as the sandbox sends it: ``[name, array]`` pairs
+    of numeric arrays, holding at most the numbers the architecture through ``sizes`` may have
+    (:func:`state_dict_bound`)."""
 
-    def __init__(self, max_elements):
-        self.max_elements = max_elements
+    def __init__(self, sizes):
+        self.sizes = tuple(sizes)
+        self.max_elements = state_dict_bound(self.sizes)
 
     def wanted(self):
-        return f"a state_dict of at most {self.max_elements:,} numbers"
+        return "a state_dict: a list of [name, array] pairs"
 
     def check(self, value, what):
-        if not isinstance(value, (list, tuple)) or not all(
+        if not isinstance(value, (list, tuple)) or len(value) > MAX_STATE_ENTRIES or not all(
                 isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], str)
                 and isinstance(pair[1], np.ndarray) and pair[1].dtype.kind in "biuf" for pair in value):
             refuse(what, self.wanted(), value)
         total = sum(elements(array) for _name, array in value)
         if total > self.max_elements:
-            shapes = ", ".join(f"{name} {tuple(array.shape)}" for name, array in value[:8])
-            raise WrongReturn(f"{what} holds {total:,} numbers ({shapes}{', ...' if len(value) > 8 else ''}); "
-                              f"the architecture the assignment fixes has {self.max_elements:,} at most, "
-                              "its buffers included.")
+            shown = ", ".join(f"{name} {tuple(array.shape)}" for name, array in value[:8])
+            chain = " -> ".join(map(str, self.sizes))
+            raise WrongReturn(
+                f"{what} holds {total:,} numbers ({shown}{', ...' if len(value) > 8 else ''}). The "
+                f"architecture the assignment fixes, linear layers {chain}, has "
+                f"{linear_chain_parameters(self.sizes):,} parameters, and the grader reads at most "
+                f"{self.max_elements:,} numbers of it, buffers included.")
         return [[name, array] for name, array in value]
 
 
 # ----------------------------------------------------------------------------- the contract's sizes
 
 MAX_MODEL_ELEMENTS = 4_000_000   # what the grader reads of a model: 32 MB once in float64
+MAX_STATE_ENTRIES = 10_000
 
 
 def linear_chain_parameters(sizes):

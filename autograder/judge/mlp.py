@@ -5,8 +5,9 @@ import numpy as np
 
 from autograder import config
 from autograder.errors import CheckFailed
-from autograder.judge.compare import (as_array, assert_close, assert_keys, assert_shape, assert_true,
-                                      describe, format_inputs)
+from autograder.judge import answers
+from autograder.judge.compare import assert_close, assert_keys, assert_true, describe, format_inputs
+from autograder.judge.expect import expect
 from autograder.judge.hyperparams import hyperparams_problems
 from autograder.judge.numerics import numerical_gradient
 from autograder.sandbox import calls
@@ -166,15 +167,8 @@ def check_unchanged(before, after, what, name):
 
 
 def get_params(value, d, dh, m, what):
-    """Check a returned params dict: keys and shapes; returns float arrays."""
-    assert_keys(value, PARAM_KEYS, what)
-    shapes = {"W1": (dh, d), "b1": (dh,), "W2": (m, dh), "b2": (m,)}
-    params = {}
-    for key, shape in shapes.items():
-        array = as_array(value[key], f"{what}['{key}']")
-        assert_shape(array, shape, f"{what}['{key}']")
-        params[key] = array.astype(float)
-    return params
+    """A returned params dict of the shapes asked for (refused otherwise), as float arrays."""
+    return {key: array.astype(float) for key, array in expect(value, answers.mlp_params(d, dh, m), what).items()}
 
 
 def call_init(mlp, d, dh, m, seed):

@@ -1,7 +1,9 @@
 """Calls of the student's functions that check a property on the way: no NumPy warnings, inputs left unchanged."""
 import numpy as np
 
+from autograder.judge import answers
 from autograder.judge.compare import assert_true, format_inputs, preview
+from autograder.judge.expect import expect
 from autograder.sandbox import calls
 
 
@@ -10,7 +12,8 @@ def call_stable(module, name, args):
 
     Returns ``(value, warnings)``; check the value first, then ``assert_no_warnings``.
     """
-    return calls.call_recording_warnings(module, name, *args)
+    value, warnings = calls.call_recording_warnings(module, name, *args)
+    return value, expect(warnings, answers.WARNINGS, f"{name}(...) (the warnings it raised)")
 
 
 def assert_no_warnings(warnings, what, inputs, *, advice, returned="value"):
@@ -35,7 +38,8 @@ def call_unmodified(module, name, args, arg_names, what, kwargs=None, *,
     for the argument's name. Returns the call's value.
     """
     kwargs = dict(kwargs or {})
-    out = calls.call_returning_inputs(module, name, *args, **kwargs)
+    out = expect(calls.call_returning_inputs(module, name, *args, **kwargs),
+                 answers.returning_inputs(len(args), kwargs), what)
     pairs = list(zip(args, out["args_after"], arg_names))
     pairs += [(kwargs[k], out["kwargs_after"].get(k), k) for k in kwargs]
     for sent, after, arg in pairs:

@@ -31,7 +31,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from autograder.contract import PART_NAMES
-from autograder.load.notebook_json import MAX_CODE_CHARS, MAX_NOTEBOOK_BYTES, NotebookError  # noqa: F401
+from autograder.load.notebook_json import MAX_CODE_CHARS, NotebookError
 from autograder.load.notebook_json import code_only, first_line_of, too_much_code, unreadable
 
 MAX_CELLS = 2000
