@@ -7,7 +7,7 @@ from autograder import config
 from autograder.errors import CheckFailed
 from autograder.judge import answers
 from autograder.judge.compare import assert_close, assert_keys, assert_true, describe, format_inputs
-from autograder.judge.expect import expect
+from autograder.judge.expect import Sequence, expect, fits
 from autograder.judge.hyperparams import hyperparams_problems
 from autograder.judge.numerics import numerical_gradient
 from autograder.sandbox import calls
@@ -164,6 +164,25 @@ def check_unchanged(before, after, what, name):
     assert_true(after.shape == np.shape(before) and np.array_equal(after, before),
                 f"{what} modified its input {name} (it must return new arrays and leave its inputs "
                 "unchanged; use e.g. W = W - lr * g or a copy instead of in-place updates).")
+
+
+def probe_finite_difference(mlp, params, eps, what):
+    """``finite_difference`` on a function whose gradient the grader knows (``calls.finite_difference_probe``)."""
+    return expect(calls.finite_difference_probe(mlp, params, eps), answers.FINITE_DIFFERENCE, what)
+
+
+def recorded_curves(history, epochs):
+    """What is recorded of a history: its curves of one number per epoch (the others left out)."""
+    return {key: curve for key, curve in history.items() if fits(curve, Sequence(epochs))} \
+        if isinstance(history, dict) else {}
+
+
+def fashion_result(result, hp, setting):
+    """``calls.train_numpy_mlp``'s answer: the params of the shapes asked for (as floats), the
+    history's curves to record, and the CPU time."""
+    result = expect(result, answers.TRAINED_NUMPY_MLP, setting)
+    params = get_params(result["params"], 784, int(hp["dh"]), 10, f"{setting}: params")
+    return params, recorded_curves(result["history"], int(hp["epochs"])), float(result["cpu_seconds"])
 
 
 def get_params(value, d, dh, m, what):

@@ -1,10 +1,18 @@
 """Calls of the student's functions that check a property on the way: no NumPy warnings, inputs left unchanged."""
 import numpy as np
 
+from autograder import config
 from autograder.judge import answers
 from autograder.judge.compare import assert_true, format_inputs, preview
 from autograder.judge.expect import expect
 from autograder.sandbox import calls
+
+
+def call_returning_inputs(module, name, *args, what, timeout=config.CALL_TIMEOUT, **kwargs):
+    """``calls.call_returning_inputs`` with its answer checked (``answers.returning_inputs``):
+    ``{"value", "args_after", "kwargs_after"}``."""
+    return expect(calls.call_returning_inputs(module, name, *args, timeout=timeout, **kwargs),
+                  answers.returning_inputs(len(args), kwargs), what)
 
 
 def call_stable(module, name, args):
@@ -38,8 +46,7 @@ def call_unmodified(module, name, args, arg_names, what, kwargs=None, *,
     for the argument's name. Returns the call's value.
     """
     kwargs = dict(kwargs or {})
-    out = expect(calls.call_returning_inputs(module, name, *args, **kwargs),
-                 answers.returning_inputs(len(args), kwargs), what)
+    out = call_returning_inputs(module, name, *args, what=what, **kwargs)
     pairs = list(zip(args, out["args_after"], arg_names))
     pairs += [(kwargs[k], out["kwargs_after"].get(k), k) for k in kwargs]
     for sent, after, arg in pairs:

@@ -6,6 +6,7 @@ from autograder.judge import answers
 from autograder.judge.compare import as_array, assert_close, assert_shape, assert_true, matches
 from autograder.judge.expect import expect
 from autograder.judge.layers import linear_forward, linear_layers, log_softmax
+from autograder.judge.properties import call_returning_inputs
 from autograder.sandbox import calls
 
 KINDS = ("logreg", "mlp", "convnet")
@@ -53,8 +54,8 @@ def descent_mistakes(x, target, lr, n_steps):
 
 
 def call_descent(torch_models, x, target, lr, n_steps):
-    return expect(calls.call_returning_inputs(torch_models, "autograd_descent", x, target, lr, n_steps,
-                                              timeout=TORCH_TIMEOUT), answers.returning_inputs(4), "autograd_descent")
+    return call_returning_inputs(torch_models, "autograd_descent", x, target, lr, n_steps, what="autograd_descent",
+                                 timeout=TORCH_TIMEOUT)
 
 
 def call_dropout(torch_models, x, p, training, seed):
