@@ -79,7 +79,8 @@ def model_outputs(kind, config, n):
     sizes = model_sizes(kind, config)
     return Record({"train": Items(Value(), Value()), "eval": Items(Value(), Value()),
                    "layers": ListOf(Name(), 10_000), "torch_layers": ListOf(Name(), 10_000),
-                   "n_parameters": Number(INTEGER), "state": StateDict(sizes) if sizes else Value()})
+                   "n_parameters": Number(INTEGER), "state": StateDict(sizes) if sizes else Value()},
+                  labels={"state": "its state_dict"})
 
 
 PARAMETER_SHAPES = ListOf(Items(Name(10_000), ListOf(Number(INTEGER), MAX_DIMENSIONS)), MAX_PARAMETERS)
@@ -89,7 +90,9 @@ def trained_torch_model(kind, config, batches_per_epoch):
     """``calls.train_torch_model`` on Fashion-MNIST: the state_dict of LogisticRegression and MLP
     (the grader predicts from it), ConvNetDropout's predicted classes, and the losses, which are
     only recorded: none, or at most one per batch (a per-batch list is a bug 5.6 names)."""
-    sizes = model_sizes(kind, config)
-    losses = Maybe(Sequence(max_length=int(config["epochs"]) * batches_per_epoch))
+    sizes, epochs = model_sizes(kind, config), int(config["epochs"])
     answer = {"state": StateDict(sizes)} if sizes else {"predictions": Array(TEST_IMAGES, kinds=INTEGER)}
-    return Record({**answer, "losses": losses, "cpu_seconds": Number()})
+    return Record({**answer, "losses": Maybe(Sequence(max_length=epochs * batches_per_epoch)), "cpu_seconds": Number()},
+                  labels={"state": "its state_dict", "predictions": "its predicted classes",
+                          "losses": f"the losses train_torch returned (one mean loss per epoch, so {epochs}; "
+                                    "up to one per batch is recorded)"})

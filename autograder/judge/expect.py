@@ -182,10 +182,11 @@ class Maybe(Spec):
 
 class Record(Spec):
     """A dict with (at least) the keys of ``fields``, each value checked by its spec. Only those
-    keys are returned, so that nothing unchecked is used; keys in ``optional`` may be absent."""
+    keys are returned, so that nothing unchecked is used; keys in ``optional`` may be absent.
+    ``labels`` names values for messages ("..., its state_dict"; else "...['state']")."""
 
-    def __init__(self, fields, optional=()):
-        self.fields, self.optional = dict(fields), set(optional)
+    def __init__(self, fields, optional=(), labels=None):
+        self.fields, self.optional, self.labels = dict(fields), set(optional), dict(labels or {})
 
     def wanted(self):
         return f"a dict with the keys {sorted(set(self.fields) - self.optional)}"
@@ -196,8 +197,8 @@ class Record(Spec):
         missing = sorted(set(self.fields) - self.optional - set(value))
         if missing:
             refuse(what, self.wanted(), value, f" (no {', '.join(map(repr, missing))})")
-        return {key: spec.check(value[key], f"{what}['{key}']") for key, spec in self.fields.items()
-                if key in value}
+        return {key: spec.check(value[key], f"{what}, {self.labels[key]}," if key in self.labels else
+                                f"{what}['{key}']") for key, spec in self.fields.items() if key in value}
 
 
 class Items(Spec):

@@ -137,7 +137,7 @@ def check_outputs_from_parameters(out, layers, rows, what):
 def forward(torch_models, kind, config_, inputs, seed, key):
     """Outputs of the student's untrained model in train() and eval() mode (two passes each)."""
     found = calls.model_forward(torch_models, kind, config_, inputs, seed, what=key, timeout=TORCH_TIMEOUT)
-    return expect(found, answers.model_outputs(kind, config_, len(inputs)), f"{key} (built by the grader)")
+    return expect(found, answers.model_outputs(kind, config_, len(inputs)), f"{key} as the grader built it")
 
 
 def logits(value, what, n, m=10):
