@@ -179,6 +179,7 @@ class Tensor(np.ndarray):
 
 RTOL = 1e-6
 ATOL = 1e-9
+MAX_SEQUENCE = 100_000   # per-step values (costs, losses, curves): a few thousand at most in any test
 _PREVIEW = 6
 
 
@@ -377,6 +378,8 @@ def assert_sequence(got, what, length=None):
         raise CheckFailed(f"{what} should be a list or 1-D array of numbers, but has shape {array.shape}.")
     if length is not None and len(array) != length:
         raise CheckFailed(f"{what} should have {length} entries, but has {len(array)}.")
+    if len(array) > MAX_SEQUENCE:   # checked before the copy to float (a bool array of millions is 8x that)
+        raise CheckFailed(f"{what} should be a list or 1-D array of per-step values, but has {len(array):,} entries.")
     return array.astype(float)
 
 

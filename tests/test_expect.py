@@ -23,7 +23,7 @@ def allocated_while(function):
     tracemalloc.start()
     try:
         function()
-    except WrongReturn:
+    except StudentError:
         pass
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -159,3 +159,15 @@ def test_the_answers_of_training_on_fashion_mnist_are_bounded_by_what_was_asked(
     assert expect({"predictions": np.zeros(10_000, np.int64), "losses": [1.0], "cpu_seconds": 2.0}, convnet, "c")
     assert "holds float32" in refused({"predictions": np.zeros(10_000, np.float32), "losses": None,
                                        "cpu_seconds": 2.0}, convnet, "c")
+
+
+def test_a_sequence_compared_without_a_length_is_bounded_before_it_becomes_floats():
+    """compare.assert_sequence (costs of train_softmax_regression, linear_regression_gd) refuses a
+    47-million-entry bool array before copying it to float64; the callers then check the length."""
+    from autograder.errors import CheckFailed
+    from autograder.judge.compare import assert_sequence
+    costs = np.zeros(47_185_920, dtype=bool)
+    with pytest.raises(CheckFailed, match="per-step values, but has 47,185,920 entries"):
+        assert_sequence(costs, "costs")
+    assert allocated_while(lambda: assert_sequence(costs, "costs")) < 1 << 20
+    assert assert_sequence([1, 2, 3], "costs").dtype == np.float64
