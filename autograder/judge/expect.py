@@ -258,9 +258,10 @@ class Value(Spec):
 
 
 class StateDict(Spec):
-    """A LogisticRegression's or MLP's state_dict as the sandbox sends it: ``[name, array]`` pairs
-    of numeric arrays, holding at most the numbers the architecture through ``sizes`` may have
-    (:func:`state_dict_bound`)."""
+    """A LogisticRegression's or MLP's state_dict as the sandbox sends it: ``[name, value]`` pairs,
+    whose arrays hold at most the numbers the architecture through ``sizes`` may have
+    (:func:`state_dict_bound`). Other values (a buffer the codec could not carry) pass, uncounted:
+    the state_dict's reader leaves them out."""
 
     def __init__(self, sizes):
         self.sizes = tuple(sizes)
@@ -271,12 +272,11 @@ class StateDict(Spec):
 
     def check(self, value, what):
         if not isinstance(value, (list, tuple)) or len(value) > MAX_STATE_ENTRIES or not all(
-                isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], str)
-                and isinstance(pair[1], np.ndarray) and pair[1].dtype.kind in "biuf" for pair in value):
+                isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], str) for pair in value):
             refuse(what, self.wanted(), value)
-        total = sum(elements(array) for _name, array in value)
+        total = sum(elements(array) for _name, array in value if isinstance(array, np.ndarray))
         if total > self.max_elements:
-            shown = ", ".join(f"{name} {tuple(array.shape)}" for name, array in value[:8])
+            shown = ", ".join(f"{name[:60]} {np.shape(array)}" for name, array in value[:8])
             chain = " -> ".join(map(str, self.sizes))
             raise WrongReturn(
                 f"{what} holds {total:,} numbers ({shown}{', ...' if len(value) > 8 else ''}). The "
