@@ -137,6 +137,7 @@ class Hostile:
     min_other_share: float = 0.8    # base cases: share of the other tests that must still pass
     may_score: tuple = ()     # trick-only cases: names whose tests may score (values that are well-formed)
     training: bool = False    # graded with the Fashion-MNIST training tests (what the trick targets)
+    max_tree_mb: float = 0    # if set: the grader's peak plus the student's stay under it (MB)
 
 
 HOSTILE_CASES = [
@@ -199,6 +200,16 @@ HOSTILE_CASES = [
             timeout=400.0, message=r"(?s)memory.*has [\d,]+ parameters.*batch_size = 500"),
     Hostile("odd_history", "train_mlp returns a history with a function, an object, a generator, nan, inf "
             "and two million values", parts=("mlp",), training=True, timeout=400.0, may_score=("HYPERPARAMS",)),
+    Hostile("notebook_cell_of_zeros", "a notebook whose one code cell is CACHE = [0, 0, ...] in 2 MB (700 MB to "
+            "parse)", message=r"cell 1: [\d,]+ tokens of code, more than the", max_tree_mb=768),
+    Hostile("notebook_empty_objects", "an 8 MB notebook whose metadata is millions of empty objects (1.4 GB to "
+            "parse) around correct functions", message=r"more than [\d,]+ JSON values", max_tree_mb=768),
+    Hostile("logreg_wide_chain", "a LogisticRegression whose state_dict is a valid chain 784 -> 1 -> 60,000 -> 10",
+            parts=("torch_models",), base=True, affected_tests=("5.4", "5.8"), training=True, timeout=400.0,
+            message=r"holds 720,795 numbers", max_tree_mb=768),
+    Hostile("bool_losses", "train_torch returns its Fashion-MNIST losses as a 47-million-entry bool array",
+            parts=("torch_models",), base=True, affected_tests=("5.8", "5.9", "5.10"), training=True, timeout=400.0,
+            message=r"47,185,920 entries", max_tree_mb=768),
 ]
 HOSTILE_BY_NAME = {c.name: c for c in HOSTILE_CASES}
 
@@ -217,6 +228,8 @@ def build_hostile(case, workdir):
         return build_traversal_zip(workdir)
     if case.name == "symlink_dir":
         return os.path.join(HOSTILE, "symlink_dir")
+    if case.name in NOTEBOOK_BUILDERS:
+        return NOTEBOOK_BUILDERS[case.name](os.path.join(workdir, case.name))
     target = os.path.join(workdir, case.name)
     shutil.copytree(os.path.join(HOSTILE, case.name), target, symlinks=True)
     if case.base:
@@ -226,6 +239,33 @@ def build_hostile(case, workdir):
     return target
 
 
+def notebook_cell_of_zeros(folder):
+    """homework.ipynb whose one code cell is CACHE = [0, 0, ...] in 2 MB (within the code limit)."""
+    source = ("import numpy as np\n\nCACHE = [" + "0, " * 690_000 + "0]\n\n\n"
+              "def sigmoid(x):\n    return np.asarray(CACHE[:np.size(x)], dtype=float).reshape(np.shape(x)) + 0.5\n")
+    return _write_notebook(folder, json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "id": "cache", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": source}]}))
+
+
+def notebook_empty_objects(folder):
+    """homework.ipynb of 8 MB: correct calculus functions, and metadata of millions of empty objects."""
+    with open(os.path.join(VARIANTS, BASE_VARIANT, "calculus.py"), encoding="utf-8") as f:
+        cell = {"cell_type": "code", "id": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                "source": f.read()}
+    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [cell]})[:-1]
+    return _write_notebook(folder, text + ', "metadata": {"junk": [' + "{}," * ((8 << 20) // 3) + "{}]}}")
+
+
+def _write_notebook(folder, text):
+    os.makedirs(folder)
+    with open(os.path.join(folder, "homework.ipynb"), "w", encoding="utf-8") as f:
+        f.write(text)
+    return folder
+
+
+NOTEBOOK_BUILDERS = {"notebook_cell_of_zeros": notebook_cell_of_zeros,
+                     "notebook_empty_objects": notebook_empty_objects}
 TRAVERSAL_TOKEN = uuid.uuid4().hex[:10]
 
 
@@ -740,6 +780,10 @@ def test_hostile_submission_is_contained(corpus, name):
     assert tests, f"{g.describe()}: no test of {case.parts} in the results"
     assert {t["tags"][0] for t in results["tests"]} == set(case.parts)
 
+    if case.max_tree_mb:
+        extra = results["extra_data"]
+        tree = extra["grader_peak_memory_mb"] + extra["student_peak_memory_mb"]
+        assert tree < case.max_tree_mb, f"{g.describe()}: grader and student peaked at {tree:.0f} MB together"
     if name == "zip_traversal":
         _check_zip_traversal(corpus, g, case, results)
         return
