@@ -2,7 +2,7 @@
 
 Every module keeps its text, under these rules:
 
-- the head module opens the file as written (its docstring is the file's docstring);
+- the head module opens the file as written (its docstring is the file's ``__doc__``, in every section);
 - every other module becomes a section: the first paragraph of its docstring heads it as comments,
   and the rest of its text follows, without its top-level imports;
 - standard-library and third-party imports are made once each, after the head;
