@@ -15,9 +15,9 @@ import zipfile
 import pytest
 
 from autograder.instructor import batch
+from tests.helpers_results import SHARED
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(REPO), "shared")
 CONV_POINTS = 12
 
 

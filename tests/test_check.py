@@ -176,7 +176,7 @@ def check_failures(output):
 def parity(tmp_path_factory):
     """For each mutant of tests/mutants.py: the self-check's ✗ titles and the grader's lost visible tests."""
     from tests import mutants as mutant_table
-    from tests.test_corpus import mutant_bundles
+    from tests.corpus.plan import mutant_bundles
     root = tmp_path_factory.mktemp("parity")
     found = {}
     for number, bundle in enumerate(mutant_bundles()):

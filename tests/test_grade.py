@@ -8,10 +8,9 @@ import sys
 
 import pytest
 
-from tests.helpers_results import validate as validate_results
+from tests.helpers_results import SHARED, validate as validate_results
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(REPO), "shared")
 from autograder.contract import PARTS as MODULES  # noqa: E402
 POINTS = {"calculus": 20, "linear_models": 20, "mlp": 28, "conv": 12, "torch_models": 20}
 

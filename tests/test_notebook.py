@@ -24,13 +24,12 @@ def parts_found(submission):
     return [part for part in PARTS if submission.has(part)]
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = next((p for p in (os.path.join(os.path.dirname(REPO), "shared"), "/work/shared") if os.path.isdir(p)),
-              os.path.join(os.path.dirname(REPO), "shared"))
+SHARED = helpers_results.SHARED
 CONTRACT_TOOL = os.path.join(SHARED, "tools", "check_contract.py")
 
 
 def validate(results, path):
-    """Gradescope's schema (from shared/, beside the repository or at /work/shared) and the score sums."""
+    """Gradescope's schema (from shared/, see helpers_results.SHARED) and the score sums."""
     jsonschema = pytest.importorskip("jsonschema")
     schema_path = os.path.join(SHARED, "gradescope-results.schema.json")
     if not os.path.exists(schema_path):

@@ -6,7 +6,7 @@
   trained at home, a forward that ignores its layers, a train_torch that never steps, and
   answers replayed from an earlier grading's feedback each score 0 on the tests they target.
 
-Gradings run the command line, as in tests/test_corpus.py; those that train are marked slow.
+Gradings run the command line, as in tests/corpus/; those that train are marked slow.
 """
 import base64
 import hashlib
@@ -23,7 +23,7 @@ import pytest
 from autograder.session.fashion import label_permutation
 from autograder.session.seeding import deployment_secret, submission_seed
 from tests.helpers_results import SCHEMA_PATH, validate
-from tests.test_corpus import VARIANT_STYLES, build_logprob_adam_variant, variant_path
+from tests.corpus.variants import VARIANT_STYLES, build_logprob_adam_variant, variant_path
 
 pytestmark = pytest.mark.timeout(1800)
 
