@@ -295,6 +295,7 @@ def reference_notebook(path):
     return path
 
 
+@pytest.mark.grading
 def test_the_reference_as_a_notebook_gets_full_marks(tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()
@@ -305,6 +306,7 @@ def test_the_reference_as_a_notebook_gets_full_marks(tmp_path):
     assert "calculus.py (from my homework.ipynb)" in results["output"]
 
 
+@pytest.mark.grading
 def test_the_template_notebook_gets_0_with_the_templates_messages(tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()
@@ -320,6 +322,7 @@ def test_the_template_notebook_gets_0_with_the_templates_messages(tmp_path):
     assert "(at homework.ipynb, cell " in json.dumps(as_notebook)
 
 
+@pytest.mark.grading
 def test_a_syntax_error_broken_json_and_a_mix_each_get_a_message(tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()

@@ -15,10 +15,17 @@ from tests.helpers_results import lost_points, summary, tagged_with
 pytestmark = [pytest.mark.timeout(1800), pytest.mark.grading]   # the corpus may be graded in the first test
 BASELINE_KEY = variant_key(BASE_VARIANT)   # the same functions without the trick
 WRITER = HOSTILE_BY_NAME["results_writer"]
+# Tricks whose containment depends on the interpreter or the torch build, graded on Python 3.10 too
+# (marked interpreter): frames and the gc, patched builtins/pytest/numpy, numpy's protocols, ctypes
+# crashes, SyntaxError locations, surrogates in messages, memory above the torch build's baseline.
+INTERPRETER_SENSITIVE = {"frame_inspection", "builtins_and_pytest_patch", "numpy_monkeypatch", "lying_objects",
+                         "segfault_function", "segfault_import", "syntax_error", "surrogate_message", "memory_hog"}
 
 
 def _hostile_params(cases):
-    return [pytest.param(case.name, marks=pytest.mark.corpus(hostile_key(case), BASELINE_KEY)) for case in cases]
+    return [pytest.param(case.name, marks=[pytest.mark.corpus(hostile_key(case), BASELINE_KEY)]
+                         + ([pytest.mark.interpreter] if case.name in INTERPRETER_SENSITIVE else []))
+            for case in cases]
 
 
 @pytest.mark.parametrize("name", _hostile_params(HOSTILE_CASES))

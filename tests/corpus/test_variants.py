@@ -10,6 +10,7 @@ from tests.helpers_results import lost_points, summary
 pytestmark = [pytest.mark.timeout(1800), pytest.mark.grading]
 
 
+@pytest.mark.interpreter   # full marks on Gradescope's Python 3.10 too
 @pytest.mark.parametrize("style", [pytest.param(style, marks=pytest.mark.corpus(variant_key(style)))
                                    for style in sorted(VARIANT_STYLES)])
 def test_correct_variant_gets_full_marks(corpus, style):
