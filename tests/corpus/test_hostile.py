@@ -100,7 +100,7 @@ def test_grader_files_are_unchanged_by_the_corpus(corpus):
                          f"the repository meanwhile, run again): {changed}")
 
 
-@pytest.mark.corpus(hostile_key(WRITER))
+@pytest.mark.corpus(hostile_key(WRITER), BASELINE_KEY)   # the baseline: something graded even without root
 def test_no_student_files_outlive_the_grading(corpus):
     """Files a submission wrote to the shared temporary folders are gone when its grading ends.
 
