@@ -67,7 +67,8 @@ def test_millions_of_empty_objects_in_the_metadata_are_refused_before_parsing(tm
     """8 MB of {} took the grader to 1.4 GB through json and nbformat."""
     path = tmp_path / "homework.ipynb"
     junk = "[" + "{}," * ((8 << 20) // 3) + "{}]"
-    path.write_text(notebook_text([code_cell(SIGMOID)]).replace('"metadata": {}', '"metadata": {"junk": ' + junk + "}", 1))
+    text = notebook_text([code_cell(SIGMOID)])
+    path.write_text(text.replace('"metadata": {}', '"metadata": {"junk": ' + junk + "}", 1))
     outcome = read_in_a_child(path)
     assert outcome["added_mb"] < READING_MB, outcome
     assert outcome["error"].startswith(f"homework.ipynb holds more than {notebook_json.MAX_JSON_VALUES:,} JSON values")
@@ -91,8 +92,9 @@ def test_code_comes_back_exactly_as_nbformat_reads_it(tmp_path):
     markdown, outputs and metadata around them."""
     odd = ('TEXT = "tab\\tquote\\" back\\\\slash é σ 😀 \\u0000 nul \u2028"\n'
            f"LONG = {'y' * 500!r}\n%matplotlib inline\n\n\ndef relu(x):\n    return x * (x > 0)  # ✓\n")
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
     notebook = new_notebook(cells=[new_markdown_cell("# Homework ✓ σ(x) 😀"), new_code_cell(SIGMOID),
-                                   new_code_cell(odd)], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+                                   new_code_cell(odd)], metadata=kernel)
     notebook.cells[1].outputs = [new_output("stream", text="out\n" * 1000)]
     lines = tmp_path / "lines.ipynb"
     nbformat.write(notebook, str(lines))
@@ -123,7 +125,8 @@ def test_code_over_the_limit_is_refused_before_it_is_decoded(tmp_path):
     path = tmp_path / "homework.ipynb"
     path.write_text(notebook_text([code_cell("x = '" + "é" * (4 << 20) + "'\n")]), encoding="utf-8")
     outcome = read_in_a_child(path)
-    assert outcome["error"] == f"homework.ipynb holds more than {notebook_json.MAX_CODE_CHARS >> 20} MB of code, so it was not read."
+    limit = notebook_json.MAX_CODE_CHARS >> 20
+    assert outcome["error"] == f"homework.ipynb holds more than {limit} MB of code, so it was not read."
     assert outcome["added_mb"] < READING_MB, outcome
 
 
@@ -131,7 +134,7 @@ HEAD = '{"nbformat": 4, "nbformat_minor": 5, '
 
 
 @pytest.mark.parametrize("content, message", [
-    (HEAD + '"metadata": {}, "cells": []} é', r"is not a readable notebook \(non-ASCII text outside the JSON strings\)"),
+    (HEAD + '"metadata": {}, "cells": []} é', r"not a readable notebook \(non-ASCII text outside the JSON strings\)"),
     (HEAD + '"metadata": {"a": "\\u00e9\\"}, "cells": []}', "is not a readable notebook"),
     (HEAD + '"metadata": {}, "cells": [{"cell_type": "code", "source": 3, "metadata": {}, "outputs": [], '
      '"execution_count": null, "id": "a"}]}', "does not follow the Jupyter notebook format"),

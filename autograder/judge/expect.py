@@ -19,6 +19,7 @@ Specs: ``Array(dims..., kinds=...)``, ``Sequence(length=... | max_length=...)``,
 may be None, and ``Value()`` for one a graded test compares (``judge/compare.py``
 checks its shape before converting it). What each task and contract function may
 answer is written with them in ``judge/answers.py``.
+
 Elements are bounded, not only bytes: a dimension of size 0 makes an array of no bytes
 whatever its other dimensions, so an unfixed dimension counts as at least 1.
 """
