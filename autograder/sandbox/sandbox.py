@@ -44,6 +44,7 @@ from autograder.sandbox.process import StudentProcess
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SPARE_UIDS = range(61000, 61500)
+MALLOC_MMAP_THRESHOLD = 1 << 20   # see Sandbox.environment
 UID_LOCK_DIR = "/run/lock/autograder-uids"   # machine-wide: gradings in other /tmp namespaces see it
 # Also the folder older versions of this grader locked in, so that a checkout of
 # one and of the other on the same machine never share a uid.
@@ -68,14 +69,19 @@ def _try_lock(path):
 @dataclass
 class Limits:
     """Resource limits for one student process."""
-    memory_mb: int = 600             # resident memory, summed over its processes, plus shm it holds
+    memory_mb: int = 600             # peak resident memory, summed over its processes, plus shm it holds
     address_space_mb: int = 3072     # per process; torch alone maps ~700 MB
     cpu_seconds: int = 600           # for the whole life of the process
     processes: int = 64              # threads count too; only under a spare uid
     file_size_mb: int = 64
-    disk_mb: int = 256               # everything in its scratch folder
+    disk_mb: int = 256               # everything in its scratch folder, deleted files still open included
+    files: int = 10_000              # entries in its scratch folder, deleted files still open included
     open_files: int = 64
     threads: int = 1                 # OMP/MKL/torch threads
+    # For the student's message about memory only: what an idle worker takes (its share of
+    # memory_mb) and the grading machine's size (0: not stated).
+    baseline_mb: int = 0
+    container_mb: int = 0
 
     def rlimits(self, spare_uid):
         limits = {
@@ -110,6 +116,23 @@ def _remove_files_owned_by(uid):
                     os.unlink(entry.path)
             except OSError:
                 pass
+
+
+def worker_environment(home, threads):
+    """The environment of a student's process (and of the memory probe that measures an idle one)."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
+           "MPLBACKEND": "Agg", "MPLCONFIGDIR": home, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    # A fixed threshold turns off glibc's sliding one: blocks of 1 MB and more (a batch's
+    # activations, a copy of the data) are mapped and given back whole when freed, instead of
+    # being carved from a heap that fragments. Without it the same ConvNet training peaked
+    # at 625 MB or at 1,900 MB from one run to the next; with it, 460 MB every time.
+    env["MALLOC_MMAP_THRESHOLD_"] = str(MALLOC_MMAP_THRESHOLD)
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # kept: see the machine notes
+        if var in os.environ:
+            env[var] = os.environ[var]
+    return env
 
 
 class Sandbox:
@@ -211,15 +234,7 @@ class Sandbox:
             return False
 
     def environment(self, threads):
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": self.scratch_dir,
-               "TMPDIR": self.scratch_dir, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-               "MPLCONFIGDIR": self.scratch_dir, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env[var] = str(threads)
-        for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # kept: see the machine notes
-            if var in os.environ:
-                env[var] = os.environ[var]
-        return env
+        return worker_environment(self.scratch_dir, threads)
 
     def confinement(self, limits):
         """What the worker applies to itself before importing the student's module."""
@@ -245,9 +260,19 @@ class Sandbox:
         return processes.descendants(os.getpid())
 
     def reap_orphans(self, pids):
-        """Collect orphans that ended (their CPU is added to :attr:`reaped_cpu`)."""
-        orphans = [p for p in pids if p not in self.workers]
-        self.reaped_cpu += processes.reap(orphans)
+        """Collect orphans that ended (their CPU is added to :attr:`reaped_cpu`); returns the
+        :class:`~autograder.sandbox.processes.Reaped` (their memory peaks, for the watchdog)."""
+        reaped = processes.reap([p for p in pids if p not in self.workers])
+        self.reaped_cpu += reaped.cpu_seconds
+        return reaped
+
+    def pause(self):
+        """Stop every process of the sandbox (SIGSTOP, until all their threads stand still).
+        Returns False if one would not stop within the time allowed."""
+        return processes.stop_all(self.process_ids)
+
+    def resume(self):
+        processes.resume_all(self.process_ids())
 
     def memory_outside_mappings(self, pids):
         """Memory the student holds that no process's page count shows: memfds and shm files
@@ -273,7 +298,8 @@ class Sandbox:
         self._reap_zombies()
 
     def _reap_zombies(self):
-        self.reaped_cpu += processes.reap([p for p in processes.children(os.getpid()) if p not in self.workers])
+        self.reaped_cpu += processes.reap([p for p in processes.children(os.getpid())
+                                            if p not in self.workers]).cpu_seconds
 
     def close(self):
         self.kill_all()
