@@ -198,47 +198,29 @@ def peak_resident(pid):
 
 # ----------------------------------------------------------------------------- pausing
 
-STOPPED_STATES = ("T", "t", "Z", "X")
+def stop_all(list_pids, rounds=1000):
+    """SIGSTOP every process ``list_pids()`` returns, looking again until no new one appears.
 
-
-def _all_threads_stopped(pid):
-    """True when every thread of ``pid`` is stopped (or the process is gone)."""
-    try:
-        threads = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return True
-    for tid in threads:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
-                raw = f.read()
-            state = raw[raw.rindex(b")") + 2:raw.rindex(b")") + 3].decode()
-        except (OSError, ValueError):
-            continue
-        if state not in STOPPED_STATES:
-            return False
-    return True
-
-
-def stop_all(list_pids, timeout=2.0):
-    """SIGSTOP every process ``list_pids()`` returns until all their threads are stopped.
-
-    Looked up again each round: a process forked while the others were being stopped is
-    found and stopped in the next. Returns True when everything stood still within
-    ``timeout`` seconds (a thread in uninterruptible sleep stops when its I/O ends).
+    A process forked after one listing is in the next (its parent was running until stopped),
+    and the kernel restarts a fork that a stop signal interrupts, so the loop ends once the
+    sandbox can no longer change. It does not wait for each process to reach the stopped
+    state: a signalled process runs no more of its code once any of its threads is next
+    scheduled (a thread busy in a system call finishes that call first), and waiting for a
+    process to be scheduled costs up to a whole period on a machine that rations CPU time.
+    Returns False if new processes kept appearing for ``rounds`` listings.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        running = [p for p in list_pids() if not _all_threads_stopped(p)]
-        if not running:
+    signalled = set()
+    for _round in range(rounds):
+        new = [p for p in list_pids() if p not in signalled]
+        if not new:
             return True
-        if time.monotonic() > deadline:
-            return False
-        for pid in running:
+        for pid in new:
             try:
                 os.kill(pid, signal.SIGSTOP)
             except OSError:
                 pass
-        time.sleep(0.0005)
+        signalled.update(new)
+    return False
 
 
 def resume_all(pids):

@@ -267,8 +267,8 @@ class Sandbox:
         return reaped
 
     def pause(self):
-        """Stop every process of the sandbox (SIGSTOP, until all their threads stand still).
-        Returns False if one would not stop within the time allowed."""
+        """Stop every process of the sandbox (SIGSTOP; see :func:`processes.stop_all`). Returns False
+        if new processes kept appearing."""
         return processes.stop_all(self.process_ids)
 
     def resume(self):

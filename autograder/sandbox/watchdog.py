@@ -84,7 +84,7 @@ class Watchdog:
         machine = f" on this {limits.container_mb} MB grading machine" if limits.container_mb else ""
         split = f" ({', '.join(parts)})" if parts else ""
         return (f"{what} used more than the {limit_mb} MB of memory your code's processes may use{machine}"
-                f"{split}: {used // MB} MB at its peak, counting all the memory each process held; it was "
+                f"{split}: {-(-used // MB)} MB at its peak, counting all the memory each process held; it was "
                 "stopped")
 
     # CPU ------------------------------------------------------------------
