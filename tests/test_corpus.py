@@ -25,8 +25,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zipfile
@@ -63,6 +65,8 @@ VARIANT_STYLES = {
     "vectorised": "other stable formulas (tanh sigmoid, logaddexp.reduce, lstsq ridge), einsum, arrays",
     "zipped": "a zip with one nested folder, files importing each other and a helper module",
     "logprob_adam": "vectorised, with models returning log-probabilities and torch.optim.Adam as an option",
+    "small_convnet": "vectorised, with issue 14's ConvNetDropout (3x3 conv of 32 channels, BatchNorm, max-pool, "
+                     "dropout, linear: 54,474 parameters) trained with Adam at batch size 64",
 }
 
 
@@ -82,19 +86,22 @@ def build_zipped_variant(destination):
     return path
 
 
-def build_logprob_adam_variant(destination):
-    """variants/vectorised with torch_models.py from variants/logprob_adam."""
-    folder = os.path.join(destination, "logprob_adam")
+TORCH_ONLY_VARIANTS = ("logprob_adam", "small_convnet")
+
+
+def build_torch_only_variant(style, destination):
+    """variants/vectorised with torch_models.py from variants/<style>."""
+    folder = os.path.join(destination, style)
     shutil.copytree(os.path.join(VARIANTS, BASE_VARIANT), folder)
-    shutil.copy(os.path.join(VARIANTS, "logprob_adam", "torch_models.py"), folder)
+    shutil.copy(os.path.join(VARIANTS, style, "torch_models.py"), folder)
     return folder
 
 
 def variant_path(style, workdir):
     if style == "zipped":
         return build_zipped_variant(workdir)
-    if style == "logprob_adam":
-        return build_logprob_adam_variant(workdir)
+    if style in TORCH_ONLY_VARIANTS:
+        return build_torch_only_variant(style, workdir)
     return os.path.join(VARIANTS, style)
 
 
@@ -200,7 +207,21 @@ HOSTILE_CASES = [
     Hostile("odd_history", "train_mlp returns a history with a function, an object, a generator, nan, inf "
             "and two million values", parts=("mlp",), training=True, timeout=400.0, may_score=("HYPERPARAMS",)),
 ]
+HOSTILE_CASES += [   # issue 14: the sandbox for its whole life, disk that nothing hides, sockets
+    Hostile("late_allocation", "softmax answers, then a thread it started allocates 1.3 GB while the grader "
+            "judges", base=True, affected=(), min_other_share=0.6),
+    Hostile("deleted_open_files", "softmax holds 1.2 GB in deleted files still open", base=True,
+            affected=("softmax",), message=r"deleted files still open"),
+    Hostile("many_files", "softmax creates 100,001 empty files, then 600 MB", base=True, affected=("softmax",),
+            message=r"more than 4,096 files"),
+    Hostile("host_socket", "sigmoid is right only if it reaches a path-named AF_UNIX socket of a host service",
+            base=True, affected=("sigmoid",)),
+    Hostile("abstract_bind", "softmax is right only if it can bind an abstract socket name", base=True,
+            affected=("softmax",)),
+]
 HOSTILE_BY_NAME = {c.name: c for c in HOSTILE_CASES}
+MACHINE_MB = 768   # each grading's whole tree stays under Gradescope's default machine
+HOST_SERVICE = "/tmp/autograder-corpus-host-service.sock"   # as in hostile/host_socket/calculus.py
 
 DECOY_TEMPLATE = '''
 # corpus decoy {token}: a correct calculus.py whose import is slow, so that its sandbox
@@ -327,6 +348,7 @@ class Grading:
     leftovers: list = field(default_factory=list)
     files_left: list = field(default_factory=list)
     late_leftovers: list = field(default_factory=list)
+    tree_peak_mb: float = 0.0   # resident memory of the grading's whole process tree, sampled
     results_changed_later: bool = False
 
     def describe(self):
@@ -346,12 +368,14 @@ def run(grading, before=None):
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    sampler = TreeMemory(process.pid)
     try:
         grading.stdout, grading.stderr = process.communicate(timeout=grading.timeout)
     except subprocess.TimeoutExpired:
         grading.timed_out = True
         _kill_tree(process.pid)
         grading.stdout, grading.stderr = process.communicate()
+    grading.tree_peak_mb = sampler.stop()
     grading.seconds = time.monotonic() - started
     grading.returncode = process.returncode
     if os.path.exists(grading.results_path):
@@ -366,6 +390,65 @@ def run(grading, before=None):
         grading.late_leftovers = leftovers(grading.uid, grading.comm)
         grading.results_changed_later = _file_digest(grading.results_path) != digest
     return grading
+
+
+class TreeMemory(threading.Thread):
+    """Samples every 20 ms the resident memory summed over a process and its descendants: an
+    outside view of what the grading's tree holds (shared pages counted in each process)."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+        self.start()
+
+    def run(self):
+        while not self._done.wait(0.02):
+            infos = [processes.stat(p) for p in processes.tree(self.pid)]
+            self.peak = max(self.peak, sum(info.rss for info in infos if info))
+
+    def stop(self):
+        self._done.set()
+        self.join()
+        return self.peak / 2 ** 20
+
+
+class HostService(threading.Thread):
+    """A host service any local process may talk to: a path-named AF_UNIX socket of mode 0777 that
+    answers "host secrets" (what hostile/host_socket tries to reach). Counts who connected."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        if os.path.exists(path):
+            os.unlink(path)
+        self.path, self.connections, self._done = path, 0, threading.Event()
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(path)
+        os.chmod(path, 0o777)
+        self.server.listen(8)
+        self.server.settimeout(0.2)
+        self.start()
+
+    def run(self):
+        while not self._done.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            with connection:
+                connection.sendall(b"host secrets")
+
+    def stop(self):
+        self._done.set()
+        self.join()
+        self.server.close()
+        os.unlink(self.path)
+        return self.connections
+
+
+def _torch_is_a_cuda_build(results):
+    baselines = (results or {}).get("extra_data", {}).get("memory", {}).get("baselines", {})
+    return bool((baselines.get("torch") or {}).get("cuda"))
 
 
 def _not_strict_json(name):
@@ -486,6 +569,7 @@ class Corpus:
     seconds: float
     litter: list
     skipped_hostile: dict
+    host_connections: int = 0   # connections hostile/host_socket made to the host's service
 
 
 def _selection(session):
@@ -561,10 +645,14 @@ def corpus(request, tmp_path_factory):
 
     digest_before = grader_files_digest()
     started = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
-        futures = [pool.submit(_run_with_extra, g, extra.get(g.key)) for g in jobs]
-        for future in futures:
-            future.result()
+    service = HostService(HOST_SERVICE) if "host_socket" in wanted["hostile"] else None
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
+            futures = [pool.submit(_run_with_extra, g, extra.get(g.key)) for g in jobs]
+            for future in futures:
+                future.result()
+    finally:
+        host_connections = service.stop() if service else 0
     seconds = time.monotonic() - started
     litter = []
     writer = next((g for g in jobs if g.key == "hostile/results_writer"), None)
@@ -572,7 +660,7 @@ def corpus(request, tmp_path_factory):
         litter = clean_results_writer_litter(writer.uid)
     digest_after = grader_files_digest()
     corpus = Corpus(workdir, isolated, {g.key: g for g in jobs}, digest_before, digest_after, seconds, litter,
-                    skipped)
+                    skipped, host_connections)
     print(f"\ncorpus: {len(jobs)} gradings in {seconds:.0f} s with {JOBS} at a time; slowest: "
           + ", ".join(f"{g.key} {g.seconds:.0f} s" for g in sorted(jobs, key=lambda g: -g.seconds)[:5]))
     return corpus
@@ -651,6 +739,8 @@ def finished(g):
     assert not g.leftovers, f"{g.describe()}: processes of the student still alive after it: {g.leftovers}"
     grader_memory = g.results.get("extra_data", {}).get("grader_peak_memory_mb", 0)
     assert grader_memory < MAX_GRADER_MEMORY_MB, f"{g.describe()}: the grader itself peaked at {grader_memory} MB"
+    if not _torch_is_a_cuda_build(g.results):   # a CUDA build does not fit the machine at all
+        assert g.tree_peak_mb < MACHINE_MB, f"{g.describe()}: the whole tree reached {g.tree_peak_mb:.0f} MB"
     return g.results
 
 
@@ -743,6 +833,8 @@ def test_hostile_submission_is_contained(corpus, name):
     if name == "zip_traversal":
         _check_zip_traversal(corpus, g, case, results)
         return
+    if name == "host_socket":
+        assert corpus.host_connections == 0, f"{g.describe()}: the host's service was reached"
     baseline = get(corpus, f"variant/{BASE_VARIANT}").results or {"tests": []}
     base_score = {t["number"]: t["score"] for t in baseline["tests"]}
     if not case.base:

@@ -169,8 +169,10 @@ def test_between_requests_nothing_of_the_student_runs(box):
 def test_a_short_peak_is_never_missed(box):
     """A peak freed within milliseconds: sampling sees it or not, the kernel's mark always does."""
     for _attempt in range(3):
-        process = box.start("calculus", Limits(memory_mb=250))
-        with pytest.raises(OutOfMemory):
+        process = box.start("calculus", Limits(memory_mb=250, baseline_mb=24, container_mb=768))
+        with pytest.raises(OutOfMemory, match=r"spike\(\.\.\.\) used more than the 250 MB of memory your code's "
+                           r"processes may use on this 768 MB grading machine \(24 MB for Python and the libraries "
+                           r"it imports, 226 MB for your code\): \d+ MB at its peak"):
             process.call("spike", 400)
         process.close()
 

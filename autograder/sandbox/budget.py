@@ -10,9 +10,10 @@ depend on any measurement, so no measurement's spread can move a verdict.
 Of that limit, an idle worker takes what its interpreter and libraries take (its baseline:
 about 25 MB with numpy, 300 MB with torch's CPU build once an optimizer has stepped, the same
 on a quiet machine and beside busy ones, since resident pages count in full whoever shares
-them). A training run also loads the grader's Fashion-MNIST files into the worker; those
-bytes are added to the limit of that worker (see ``sandbox/calls.py``), not taken from the
-student. What is left is the student's: :meth:`MemoryBudget.table` prints it.
+them). A training run also loads the grader's Fashion-MNIST files into the worker (83 MB, one
+float copy at a time: ``sandbox/calls.py``). What is left is the student's, stated without
+either: :meth:`MemoryBudget.table` prints it, and the message of a student stopped for memory
+gives the same split.
 
 torch's CUDA build (which a Linux machine gets from the public index without the CPU-only
 one) idles at ~875 MB, more than the machine: there the worker gets its own baseline plus what
@@ -164,7 +165,7 @@ class MemoryBudget:
         return self._baselines[kind]
 
     def worker_limit_mb(self):
-        """What a worker may hold on this machine (before the grader's training data)."""
+        """What a worker may hold on this machine, its libraries and the grader's data included."""
         self.grader_mb = max(self.grader_mb, own_memory_mb())  # as it is now, when a worker starts
         return self.container_mb - config.WATCHDOG_MARGIN_MB - self.grader_mb
 
@@ -213,7 +214,7 @@ class MemoryBudget:
             base = self.baseline(baseline_kind(module))["peak_mb"]
             data = training_data_mb if module in ("mlp", "torch_models") else 0
             limit = self.memory_mb(module)
-            lines.append(f"{module:14} {limit + data:5d}M {base:11d}M {data:11d}M {limit - base:7d}M")
+            lines.append(f"{module:14} {limit:5d}M {base:11d}M {data:11d}M {limit - base - data:7d}M")
         return lines
 
 

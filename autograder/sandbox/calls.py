@@ -11,7 +11,8 @@ TEST_IMAGES = 10_000
 def training_data_bytes():
     """What a training task loads of the grader's data into the worker, at most at once (see
     tasks.py): the training images (uint8) and their float32 copy, the labels (int64, read and
-    copied) and the test images (uint8). Added to that worker's memory limit: not the student's."""
+    copied) and the test images (uint8). Part of the worker's limit that is not the student's
+    (budget.py states the student's share without it; the message about memory says so)."""
     n = config.TRAIN_SUBSET
     return n * PIXELS * (1 + 4) + n * 8 * 2 + TEST_IMAGES * PIXELS
 

@@ -121,7 +121,7 @@ class StudentProcess:
         """Run a worker-side task from tasks.py with this module (``kwargs`` may include ``name``).
 
         ``grader_data``: bytes of the grader's own data the task loads into the worker (the
-        training images and their float copy), added to its memory limit from then on.
+        training images and their float copy): the message about memory tells them apart.
         """
         return self._request({"op": "task", "name": task_name, "kwargs": kwargs},
                              timeout, cpu_budget, what or task_name, grader_data)
@@ -134,7 +134,7 @@ class StudentProcess:
     def _request(self, message, timeout, cpu_budget, what, grader_data=0):
         if self.process is None or self.process.poll() is not None:
             self._start()
-        self.watchdog.allow_grader_data(grader_data)   # for the rest of this process's life
+        self.watchdog.note_grader_data(grader_data)   # for the rest of this process's life
         reply = self._exchange(message, timeout, cpu_budget, what)
         if reply.get("ok"):
             return CallResult(reply.get("value"), float(reply.get("cpu_seconds") or 0.0),
@@ -226,6 +226,12 @@ class StudentProcess:
 
     def _fail(self, kind, message):
         self._stop()
+        # What a request stopped for another reason (time, a crash) left on disk is judged too: over
+        # the budget, it is removed, so that the next process does not start over it (and is not
+        # blamed for it).
+        if self.watchdog is not None and self.watchdog.disk_over_budget():
+            self.sandbox.clear_scratch()
+            message += "; it had also filled its folder past the disk budget, which was emptied"
         raise kind(message)
 
     def _stop(self):

@@ -17,12 +17,17 @@ tests/submissions/hostile/) or test that proves it:
 | read the reference, other checkouts, test labels | Landlock allow-list (confine.apply_landlock); else spare uid + chmod while grading (grade.protect_files_for_grading) | read_reference, test_sandbox::test_confined_student_cannot_read_outside_the_allow_list, test_grade::test_without_landlock_files_are_locked_while_gradings_run_and_restored_after_the_last |
 | read another submission graded meanwhile | Landlock; sandbox folders owned by root, group = this grading's uid | read_other_submission |
 | forge results.json, change grader files | Landlock (write only scratch/); spare uid; results written after every student process is dead, atomically | results_writer, background_daemon, test_sandbox::test_confined_student_writes_only_its_scratch_folder |
-| network (public labels one request away) | seccomp: AF_UNIX sockets only; Landlock ABI>=4: no TCP | test_sandbox::test_confined_student_cannot_open_a_tcp_socket |
+| network (public labels one request away) | seccomp: no socket() at all, only socketpair(); Landlock ABI>=4: no TCP | test_sandbox::test_confined_student_cannot_open_a_tcp_socket |
+| talk to a host service over a path-named AF_UNIX socket (connect, or sendto from a datagram pair) | seccomp: socket(), connect(), sendto() with an address, sendmsg() denied | host_socket, test_sandbox_watch::test_no_socket_outside_the_sandbox_can_be_reached |
+| a channel between two gradings through an abstract socket name (EADDRINUSE) | seccomp: bind() denied, a socketpair's end included | abstract_bind, test_sandbox_watch::test_no_abstract_name_can_be_bound |
 | namespaces, ptrace, set-uid binaries | seccomp (unshare, setns, clone flags, ptrace); no_new_privs | test_sandbox::test_kernel_surface_is_closed |
 | kill or signal the grader | spare uid; Landlock ABI>=6 signal scope | kill_grader |
 | hang, busy loop | wall-clock timeout per call; CPU budget per call over the tree incl. reaped children | function_infinite_loop, import_infinite_loop, test_sandbox::test_cpu_of_reaped_children_counts |
-| memory (pages, children, shm, memfd, SysV) | watchdog: PSS of the tree + memfds held + /dev/shm and SysV of the uid; seccomp denies memfd/SysV; RLIMIT_AS | memory_hog, memory_hog_children, test_sandbox::test_memory_held_outside_mappings_counts |
+| memory (pages, children, shm, memfd, SysV) | watchdog: the kernel's peak (VmHWM) of each process of the tree, summed, + memfds held + /dev/shm and SysV of the uid; looks closer together near the limit; seccomp denies memfd/SysV; RLIMIT_AS | memory_hog, memory_hog_children, test_sandbox::test_memory_held_outside_mappings_counts, test_sandbox_watch::test_a_short_peak_is_never_missed |
+| a verdict that depends on the machine's load (shared pages, sampling) | peaks the kernel keeps (never missed), resident pages counted in full whoever shares them; a fixed malloc mmap threshold (no heap fragmentation that differs from run to run) | test_sandbox_watch::test_memory_verdict_figures_are_the_same_beside_processes_sharing_the_libraries, test_load |
+| threads or children working while the grader judges an answer | every process of the sandbox stopped (SIGSTOP) from each answer to the next request, one more look once stopped | late_allocation, test_sandbox_watch::test_between_requests_nothing_of_the_student_runs, test_sandbox_watch::test_a_thread_allocating_after_its_function_answered_is_stopped_and_never_runs_unseen |
 | disk | RLIMIT_FSIZE; watchdog disk budget of scratch/ | disk_hog, test_sandbox::test_disk_budget_of_the_scratch_folder |
+| disk hidden from a folder walk: deleted files still open, 100,001 empty files | the disk budget counts deleted files the sandbox's processes hold (descriptors, mappings) and the number of entries; the walk stops at that number | deleted_open_files, many_files, test_sandbox_watch::test_deleted_files_still_open_count_against_the_disk_budget, test_sandbox_watch::test_the_number_of_files_counts_and_the_walk_stays_bounded |
 | fork bomb, fd exhaustion | RLIMIT_NPROC (spare uid), RLIMIT_NOFILE | fork_bomb |
 | processes that outlive the grading | child subreaper; kill by tree and by uid; uid lock machine-wide (/run/lock) | background_daemon, test_sandbox::test_background_processes_are_killed_on_close |
 | files, SysV objects left behind | removal of the uid's files in shared temp folders and of its SysV objects | test_no_student_files_outlive_the_grading, test_sandbox::test_sysv_objects_of_a_uid_are_counted_and_removed |
@@ -75,7 +80,7 @@ class Limits:
     processes: int = 64              # threads count too; only under a spare uid
     file_size_mb: int = 64
     disk_mb: int = 256               # everything in its scratch folder, deleted files still open included
-    files: int = 10_000              # entries in its scratch folder, deleted files still open included
+    files: int = 4096                # entries in its scratch folder, deleted files still open included
     open_files: int = 64
     threads: int = 1                 # OMP/MKL/torch threads
     # For the student's message about memory only: what an idle worker takes (its share of

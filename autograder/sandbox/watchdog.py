@@ -41,18 +41,18 @@ class Watchdog:
     def __init__(self, sandbox, worker_pid, limits):
         self.sandbox, self.worker_pid, self.limits = sandbox, worker_pid, limits
         self.peak_memory = 0         # the most the sandbox's processes held at once (bytes, as judged)
-        self.grader_data = 0         # bytes of the grader's own data loaded into the worker (not charged)
+        self.grader_data = 0         # bytes of the grader's own data loaded into the worker
         self._last_peaks = {}        # pid -> its VmHWM at the previous look
 
     # Memory ---------------------------------------------------------------
 
     @property
     def memory_limit(self):
-        return (self.limits.memory_mb << 20) + self.grader_data
+        return self.limits.memory_mb << 20
 
-    def allow_grader_data(self, nbytes):
-        """The worker now holds (or held) ``nbytes`` of data the grader put there: its peaks include
-        them for the rest of its life, so the limit does too."""
+    def note_grader_data(self, nbytes):
+        """The worker now holds (or held) ``nbytes`` of data the grader put there: part of its peaks
+        for the rest of its life, and not the student's doing, which the message about memory says."""
         self.grader_data = max(self.grader_data, int(nbytes))
 
     def memory(self, pids):
@@ -112,6 +112,11 @@ class Watchdog:
             self.check_disk(what, pids)
         room = self.memory_limit + (config.WATCHDOG_MARGIN_MB << 20) - used
         return min(MAX_WATCH_INTERVAL, max(MIN_WATCH_INTERVAL, room / ALLOCATION_RATE))
+
+    def disk_over_budget(self, pids=()):
+        limits = self.limits
+        return disk.scratch_usage(self.sandbox.scratch_dir, pids, limits.disk_mb << 20, limits.files).over(
+            limits.disk_mb << 20, limits.files)
 
     def check_disk(self, what, pids):
         limits = self.limits
