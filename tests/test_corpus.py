@@ -212,8 +212,10 @@ HOSTILE_CASES += [   # issue 14: the sandbox for its whole life, disk that nothi
             "judges", base=True, affected=(), min_other_share=0.6),
     Hostile("deleted_open_files", "softmax holds 1.2 GB in deleted files still open", base=True,
             affected=("softmax",), message=r"deleted files still open"),
+    # On a slow or busy disk the call's time limit may come first (the file count is checked on
+    # its own in test_sandbox_watch): either way softmax is stopped and its folder emptied.
     Hostile("many_files", "softmax creates 100,001 empty files, then 600 MB", base=True, affected=("softmax",),
-            message=r"more than 4,096 files"),
+            message=r"more than 4,096 files|did not finish within .*folder past the disk budget|ran out of time"),
     Hostile("host_socket", "sigmoid is right only if it reaches a path-named AF_UNIX socket of a host service",
             base=True, affected=("sigmoid",)),
     Hostile("abstract_bind", "softmax is right only if it can bind an abstract socket name", base=True,
@@ -662,7 +664,9 @@ def corpus(request, tmp_path_factory):
     corpus = Corpus(workdir, isolated, {g.key: g for g in jobs}, digest_before, digest_after, seconds, litter,
                     skipped, host_connections)
     print(f"\ncorpus: {len(jobs)} gradings in {seconds:.0f} s with {JOBS} at a time; slowest: "
-          + ", ".join(f"{g.key} {g.seconds:.0f} s" for g in sorted(jobs, key=lambda g: -g.seconds)[:5]))
+          + ", ".join(f"{g.key} {g.seconds:.0f} s" for g in sorted(jobs, key=lambda g: -g.seconds)[:5])
+          + "; largest trees (resident, sampled): "
+          + ", ".join(f"{g.key} {g.tree_peak_mb:.0f} MB" for g in sorted(jobs, key=lambda g: -g.tree_peak_mb)[:6]))
     return corpus
 
 
