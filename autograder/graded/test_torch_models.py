@@ -9,12 +9,13 @@ import pytest
 
 from autograder import config
 from autograder.judge.compare import as_array, assert_close, assert_shape, assert_true, score_cases
-from autograder.judge.torch_models import (MODELS, affine_inputs, call_descent, call_dropout,
-                                           check_deterministic, check_dropout_draws, check_dropout_modes,
-                                           check_dropout_training, check_full_batch, check_learns,
-                                           check_mean_loss, check_outputs_from_parameters,
-                                           check_torch_hyperparams, descent_mistakes, forward,
-                                           gradient_descent, linear_layers, logits, train_on_fashion_mnist)
+from autograder.judge.layers import linear_layers
+from autograder.judge.torch_models import (affine_inputs, call_descent, call_dropout, check_dropout_draws,
+                                           check_dropout_modes, check_dropout_training,
+                                           check_outputs_from_parameters, descent_mistakes, forward,
+                                           gradient_descent, logits)
+from autograder.judge.torch_training import (MODELS, check_deterministic, check_full_batch, check_learns,
+                                             check_mean_loss, check_torch_hyperparams, train_on_fashion_mnist)
 from autograder.results.marks import graded
 
 
