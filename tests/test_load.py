@@ -35,7 +35,9 @@ NEAR_THE_SHARE = [
     ("self.conv = nn.Conv2d(1, 32, 3)", "self.conv = nn.Conv2d(1, 64, 3)"),
     ("self.bn = nn.BatchNorm2d(32)", "self.bn = nn.BatchNorm2d(64)"),
     ("self.fc = nn.Linear(32 * 13 * 13, 10)", "self.fc = nn.Linear(64 * 13 * 13, 10)"),
-    ('"convnet": {"epochs": 2, "lr": 0.001, "batch_size": 64,', '"convnet": {"epochs": 2, "lr": 0.002, "batch_size": 256,'),
+    # One epoch (~30 CPU s here, a third of the budget, so that busy neighbours cannot push it
+    # over): test accuracy ~0.83, three points above the bar.
+    ('"convnet": {"epochs": 2, "lr": 0.001, "batch_size": 64,', '"convnet": {"epochs": 1, "lr": 0.005, "batch_size": 256,'),
 ]
 
 
@@ -90,6 +92,8 @@ def test_a_convnet_near_its_memory_share_gets_the_same_verdict_alone_and_beside_
     alone, beside = grade_alone_and_beside_busy_processes(near_the_share_variant(str(tmp_path)), tmp_path)
     assert_full_marks_and_the_same_results(alone, beside)
     memory = alone["extra_data"]["memory"]
+    if memory["baselines"]["torch"]["cuda"]:
+        return   # a CUDA build's worker has its own limit (README, Memory): "near" is the CPU build's
     limit = memory["container_mb"] - memory["margin_mb"] - memory["grader_mb"]
     idle = memory["baselines"]["torch"]["peak_mb"]
     peak = alone["extra_data"]["student_peak_memory_mb"]
