@@ -37,6 +37,19 @@ def allocate_after_answering(megabytes, delay):
     threading.Thread(target=later, daemon=True).start()
     return "answered"
 
+def fork_after_answering():
+    def loop():
+        for _ in range(30):
+            try:
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+            except OSError:
+                return
+            time.sleep(0.001)
+    threading.Thread(target=loop, daemon=True).start()
+    return "answered"
+
 SPIN = [0]
 
 def spin_after_answering():
@@ -164,6 +177,16 @@ def test_between_requests_nothing_of_the_student_runs(box):
     assert processes.stat(process.process.pid).cpu_seconds == cpu
     assert processes.stat(process.process.pid).state == "T"
     assert process.call("spins").value >= first   # it runs again during the next request
+
+
+def test_children_forked_while_the_sandbox_is_being_stopped_are_stopped_too(box):
+    process = box.start("calculus", Limits(memory_mb=600))
+    process.call("fork_after_answering")
+    pids = box.process_ids()
+    assert all(processes.stat(p).state in ("T", "t", "Z") for p in pids if processes.stat(p))
+    time.sleep(0.3)
+    assert box.process_ids() == pids    # nothing forked while the grader was not waiting on it
+    process.close()
 
 
 def test_a_short_peak_is_never_missed(box):

@@ -188,8 +188,8 @@ class StudentProcess:
             if frame is None:
                 continue
             if not self.sandbox.pause():
-                self._fail(StudentCrash, f"after {what} answered, its processes kept starting new ones, "
-                                         "so they could not be stopped until the next call")
+                self._fail(StudentCrash, f"after {what} answered, its processes could not be stopped until "
+                                         "the next call (one stuck in the kernel, or more and more of them)")
             self._look(what, cpu_budget, cpu_at_start, disk_too=True)  # what the request left behind
             try:
                 reply = codec.decode(frame)

@@ -198,29 +198,53 @@ def peak_resident(pid):
 
 # ----------------------------------------------------------------------------- pausing
 
-def stop_all(list_pids, rounds=1000):
-    """SIGSTOP every process ``list_pids()`` returns, looking again until no new one appears.
+STOPPED_STATES = ("T", "t", "Z", "X")
 
-    A process forked after one listing is in the next (its parent was running until stopped),
-    and the kernel restarts a fork that a stop signal interrupts, so the loop ends once the
-    sandbox can no longer change. It does not wait for each process to reach the stopped
-    state: a signalled process runs no more of its code once any of its threads is next
-    scheduled (a thread busy in a system call finishes that call first), and waiting for a
-    process to be scheduled costs up to a whole period on a machine that rations CPU time.
-    Returns False if new processes kept appearing for ``rounds`` listings.
+
+def _all_threads_stopped(pid):
+    """True when every thread of ``pid`` is stopped (or the process is gone)."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+                raw = f.read()
+            state = raw[raw.rindex(b")") + 2:raw.rindex(b")") + 3].decode()
+        except (OSError, ValueError):
+            continue
+        if state not in STOPPED_STATES:
+            return False
+    return True
+
+
+def stop_all(list_pids, timeout=2.0):
+    """SIGSTOP every process ``list_pids()`` returns, wait until all their threads stand still,
+    and list again until a listing finds no process not yet stopped.
+
+    A process may fork while the signal is on its way: once it is stopped, its fork is complete
+    and the child is in the next listing, so when a listing brings nothing new, nothing of the
+    sandbox can run. Returns False if that did not happen within ``timeout`` seconds (a thread
+    stuck in the kernel, or processes multiplying faster than they are stopped).
     """
+    deadline = time.monotonic() + timeout
     signalled = set()
-    for _round in range(rounds):
-        new = [p for p in list_pids() if p not in signalled]
-        if not new:
-            return True
+    while True:
+        pids = list_pids()
+        new = [p for p in pids if p not in signalled]
         for pid in new:
             try:
                 os.kill(pid, signal.SIGSTOP)
             except OSError:
                 pass
         signalled.update(new)
-    return False
+        while not all(_all_threads_stopped(p) for p in pids):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.0002)
+        if not new:
+            return True
 
 
 def resume_all(pids):

@@ -273,7 +273,7 @@ class Sandbox:
 
     def pause(self):
         """Stop every process of the sandbox (SIGSTOP; see :func:`processes.stop_all`). Returns False
-        if new processes kept appearing."""
+        if one would not stop in time."""
         return processes.stop_all(self.process_ids)
 
     def resume(self):
