@@ -178,22 +178,32 @@ def reap(pids):
     return reaped
 
 
-def peak_resident(pid):
-    """The most resident memory process ``pid`` has had so far (``VmHWM``, in bytes), or None if
-    it is gone.
+def resident_memory(pid):
+    """``(now, peak)``: the resident memory of process ``pid`` (VmRSS) and the most it has had so
+    far (VmHWM), in bytes; None if it is gone (or a zombie).
 
-    The kernel keeps this high-water mark itself, so a peak between two looks is never missed,
+    The kernel keeps the high-water mark itself, so a peak between two looks is never missed,
     and it counts every page the process maps, whoever else maps it: unlike the proportional
     size, it does not drop when other processes load the same libraries.
     """
+    now = peak = None
     try:
         with open(f"/proc/{pid}/status", "rb") as f:
             for line in f:
                 if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
+                    peak = int(line.split()[1]) * 1024
+                elif line.startswith(b"VmRSS:"):
+                    now = int(line.split()[1]) * 1024
+                    break   # VmRSS comes after VmHWM
     except (OSError, ValueError, IndexError):
         return None
-    return None   # a zombie or a kernel thread: no memory of its own
+    return None if peak is None else (now if now is not None else peak, peak)
+
+
+def peak_resident(pid):
+    """VmHWM of process ``pid`` in bytes (see :func:`resident_memory`), or None if it is gone."""
+    found = resident_memory(pid)
+    return None if found is None else found[1]
 
 
 # ----------------------------------------------------------------------------- pausing

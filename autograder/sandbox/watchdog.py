@@ -43,6 +43,7 @@ class Watchdog:
         self.peak_memory = 0         # the most the sandbox's processes held at once (bytes, as judged)
         self.grader_data = 0         # bytes of the grader's own data loaded into the worker
         self._last_peaks = {}        # pid -> its VmHWM at the previous look
+        self._below_peaks = 0        # bytes the processes hold less than their peaks, at the last look
 
     # Memory ---------------------------------------------------------------
 
@@ -58,11 +59,12 @@ class Watchdog:
     def memory(self, pids):
         """The sandbox's memory as judged: high-water marks of its processes, those that ended
         since the previous look included, plus memory outside mappings."""
-        peaks = {}
+        peaks, self._below_peaks = {}, 0
         for pid in pids:
-            peak = processes.peak_resident(pid)
-            if peak is not None:
-                peaks[pid] = peak
+            found = processes.resident_memory(pid)
+            if found is not None:
+                peaks[pid] = found[1]
+                self._below_peaks += found[1] - found[0]
         reaped = self.sandbox.reap_orphans(pids)
         ended = (set(self._last_peaks) | set(reaped.peaks)) - set(peaks)
         total = sum(peaks.values()) + sum(max(self._last_peaks.get(p, 0), reaped.peaks.get(p, 0)) for p in ended)
@@ -110,7 +112,9 @@ class Watchdog:
             raise StudentTimeout(f"{what} used more than {cpu_budget:g} s of CPU time; it was stopped")
         if disk_too:
             self.check_disk(what, pids)
-        room = self.memory_limit + (config.WATCHDOG_MARGIN_MB << 20) - used
+        # The judged sum grows only as a process goes past its own peak: memory it freed since must be
+        # taken again first.
+        room = self.memory_limit + (config.WATCHDOG_MARGIN_MB << 20) - used + self._below_peaks
         return min(MAX_WATCH_INTERVAL, max(MIN_WATCH_INTERVAL, room / ALLOCATION_RATE))
 
     def disk_over_budget(self, pids=()):
