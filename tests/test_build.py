@@ -121,6 +121,8 @@ def run_autograder(root, submission_files):
         return json.load(f), done.stdout
 
 
+@pytest.mark.interpreter
+@pytest.mark.grading
 def test_the_built_autograder_gives_the_reference_100_on_its_parts(built_tree):
     files = [os.path.join(REPO, "reference", f"{m}.py") for m in ("calculus", "conv", "mlp")]
     results, table = run_autograder(built_tree, files)
@@ -138,6 +140,8 @@ def test_a_machine_smaller_than_the_grader_needs_is_refused(tmp_path):
     assert done.returncode == 2 and "at least 512 MB" in done.stderr and not (tmp_path / "a.zip").exists()
 
 
+@pytest.mark.interpreter
+@pytest.mark.grading
 def test_the_built_autograder_gives_the_template_0_with_messages(built_tree):
     files = [os.path.join(REPO, "student_template", f"{m}.py") for m in ("calculus", "conv")]
     results, _ = run_autograder(built_tree, files)

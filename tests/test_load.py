@@ -17,10 +17,10 @@ import sys
 
 import pytest
 
-from tests.test_corpus import VARIANTS, build_torch_only_variant
+from tests.corpus.variants import VARIANTS, build_torch_only_variant
 from tests.test_trust import grade, without_timing
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.slow, pytest.mark.grading, pytest.mark.timeout(3600)]
 
 BUSY = ("import torch, time\n"
         "torch.set_num_threads(1)\n"

@@ -1,6 +1,6 @@
 """Hostile: sigmoid talks to a service of the host over a path-named AF_UNIX socket (mode 0777).
 
-The corpus runs such a service at HOST_SERVICE (tests/test_corpus.py), which answers
+The corpus runs such a service at HOST_SERVICE (tests/corpus/tricks.py), which answers
 "host secrets" to anyone who connects. sigmoid answers correctly only when it got through,
 so the trick alone decides its points: it must score nothing for them, and the service
 must never see a connection.
