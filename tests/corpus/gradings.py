@@ -47,7 +47,7 @@ class Grading:
     late_leftovers: list = field(default_factory=list)
     results_changed_later: bool = False
     litter: list = field(default_factory=list)   # what the planned cleanup removed
-    tree_peak_mb: float = 0.0   # resident memory of the grading's whole process tree, sampled
+    tree_peak_mb: float = 0.0   # memory of the grading's whole process tree (PSS), sampled
 
     @property
     def key(self):
@@ -102,9 +102,22 @@ def _torch_is_a_cuda_build(results):
     return bool((baselines.get("torch") or {}).get("cuda"))
 
 
+def proportional_size(pid):
+    """Bytes of PSS (each shared page split among the processes that map it), 0 if ``pid`` is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 class TreeMemory(threading.Thread):
-    """Samples every 20 ms the resident memory summed over a process and its descendants: an outside
-    view of what a grading's tree holds (pages shared between processes counted in each)."""
+    """Samples every 20 ms the memory of a process and its descendants, an outside view of what the
+    machine holds for a grading: PSS summed, so that the pages a fork bomb's children share with
+    their parent count once, as the machine counts them (the watchdog counts them in each child)."""
 
     def __init__(self, pid):
         super().__init__(daemon=True)
@@ -113,8 +126,7 @@ class TreeMemory(threading.Thread):
 
     def run(self):
         while not self._done.wait(0.02):
-            infos = [processes.stat(p) for p in processes.tree(self.pid)]
-            self.peak = max(self.peak, sum(info.rss for info in infos if info))
+            self.peak = max(self.peak, sum(proportional_size(p) for p in processes.tree(self.pid)))
 
     def stop(self):
         self._done.set()
@@ -334,6 +346,6 @@ def grade_corpus(planned, workdir, jobs):
                     grader_files_digest(), seconds)
     print(f"\ncorpus: {len(gradings)} gradings in {seconds:.0f} s with {jobs} at a time; slowest: "
           + ", ".join(f"{g.key} {g.seconds:.0f} s" for g in sorted(gradings, key=lambda g: -g.seconds)[:5])
-          + "; largest trees (resident, sampled): "
+          + "; largest trees (PSS, sampled): "
           + ", ".join(f"{g.key} {g.tree_peak_mb:.0f} MB" for g in sorted(gradings, key=lambda g: -g.tree_peak_mb)[:5]))
     return corpus
