@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 
+from autograder import config
 from autograder.contract import PARTS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,6 +25,17 @@ def parse_parts(text):
     if unknown or not parts:
         raise argparse.ArgumentTypeError(f"unknown part(s) {unknown}; choose from {', '.join(PARTS)}")
     return parts
+
+
+def memory_size(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of MB") from None
+    if value < config.MIN_CONTAINER_MEMORY_MB:
+        raise argparse.ArgumentTypeError(f"at least {config.MIN_CONTAINER_MEMORY_MB} MB (Gradescope's default is "
+                                         f"{config.CONTAINER_MEMORY_MB})")
+    return value
 
 
 def build_parser():
@@ -65,6 +77,9 @@ def build_parser():
     build.add_argument("--out", default="autograder.zip", help="the zip to write (default: autograder.zip)")
     build.add_argument("--parts", type=parse_parts,
                        help="grade only these modules, with their points scaled to 100 (default: all)")
+    build.add_argument("--memory-mb", type=memory_size, default=None,
+                       help="the memory of Gradescope's grading machine, as set in the assignment's settings "
+                            f"(default: {config.CONTAINER_MEMORY_MB}); the memory budgets follow from it")
     build.add_argument("--student", action="store_true",
                        help="instead, regenerate what ships to students from student_template/*.py and the "
                             "grader's checks: student_template/homework.ipynb and student_template/check.py")
@@ -81,7 +96,7 @@ def build_parser():
 def run_grade(args):
     from autograder.config import default_parts
     from autograder.grade import grade
-    parts, rescale = (args.parts, False) if args.parts else default_parts()  # parts.json: a built zip's choice
+    parts, rescale = (args.parts, False) if args.parts else default_parts()  # deployment.json: a built zip's choice
     grade(args.submission, args.results, parts=parts, hidden_seed=args.seed, data_dir=args.data_dir,
           training=args.training, rescale=rescale)
     return 0
@@ -108,10 +123,11 @@ def run_build(args):
             print(f"wrote {path}")
         return 0
     from autograder.instructor.build import build, listing
-    names = build(args.out, parts=args.parts)
+    names = build(args.out, parts=args.parts, memory_mb=args.memory_mb)
     print("\n".join(listing(args.out)))
     print(f"{args.out}: {len(names)} files" + (f", grading {', '.join(args.parts)} scaled to 100 points"
-                                               if args.parts else ", grading every part"))
+                                               if args.parts else ", grading every part")
+          + f", for a {args.memory_mb or config.CONTAINER_MEMORY_MB} MB grading machine")
     return 0
 
 

@@ -26,21 +26,25 @@ def train_wall_timeout(kind):
     return 3 * TRAIN_CPU_SECONDS[kind] + 30
 
 
-# Memory (MB; proportional set size, summed over processes). The student's code gets
-# STUDENT_MEMORY_MB above what an idle worker costs here (measured by autograder/sandbox/budget.py:
-# ~20 MB with numpy; 250-360 MB with torch's CPU build, after a first optimizer step, less
-# when other processes share its libraries; ~850 MB with its CUDA build), so a verdict does
-# not depend on the build. With a CPU build the student's processes are also capped so that,
-# with the grader's own share, the whole tree stays within TREE_MEMORY_MB: Gradescope kills
-# at 768 MB, and the watchdog needs room to notice. Measured (README): the reference's
-# torch_models peaks ~140 MB above the torch baseline, a 64/128-channel ConvNetDropout
-# 260-310 MB above it (whole tree 610-645 MB): it must fit, hence 340 for torch_models
-# (in practice the tree cap, 700 - 110 = 590 MB, is what binds).
-TREE_MEMORY_MB = 700
+# Memory (MB of peak resident memory: the kernel's high-water mark VmHWM of each process, summed
+# over the student's processes; see sandbox/watchdog.py). The grading machine's size is the
+# instructor's (Gradescope: 768 MB unless raised in the assignment's settings; `build --memory-mb`
+# records it in the zip). The grader keeps GRADER_MEMORY_MB for itself (or what it holds when a
+# worker starts, if more) and the watchdog WATCHDOG_MARGIN_MB for what the student's processes can
+# add between two looks (4 GB/s for 12 ms); a worker may hold all the rest, whatever it imports
+# (sandbox/budget.py measures what that costs: ~25 MB with numpy, ~300 MB with torch's CPU build),
+# plus the training data the grader loads into it (not the student's to pay for).
+# On 768 MB: 768 - 110 - 48 = 610 MB per worker; README's memory table says what fits.
+CONTAINER_MEMORY_MB = 768
+MIN_CONTAINER_MEMORY_MB = 512
 GRADER_MEMORY_MB = 110           # the grader's process while it grades (at least)
-STUDENT_MEMORY_MB = {"default": 400, "mlp": 450, "torch_models": 340}
+WATCHDOG_MARGIN_MB = 48
+# torch's CUDA build takes ~875 MB idle, more than the machine: there the worker gets what a CPU
+# build leaves the student (the limit above less TORCH_CPU_BASELINE_MB) on top of its own baseline,
+# so the verdict is the CPU build's (setup.sh refuses the CUDA build on Gradescope).
+TORCH_CPU_BASELINE_MB = 300
 STUDENT_ADDRESS_SPACE_MB = 2048  # per process, above the baseline's mappings
-BASELINE_FALLBACK_MB = {"numpy": 30, "torch": 250}  # if the measurement fails
+BASELINE_FALLBACK_MB = {"numpy": 30, "torch": 300}  # if the measurement fails
 TORCH_MODULES = ("torch_models",)
 
 
@@ -48,16 +52,29 @@ TORCH_MODULES = ("torch_models",)
 # the numpy MLP's test error). Turn on the assignment's leaderboard on Gradescope as well.
 LEADERBOARD = False
 
-# The parts a built zip grades (written by `python -m autograder build --parts`).
-PARTS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parts.json")
+# The choices a built zip carries (written by `python -m autograder build --parts ... --memory-mb ...`).
+DEPLOYMENT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deployment.json")
+
+
+def _deployment():
+    try:
+        with open(DEPLOYMENT_FILE) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def default_parts():
-    """``(parts, rescale)`` from autograder/parts.json (written into a built zip), or ``(None, False)``."""
-    try:
-        with open(PARTS_FILE) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None, False
+    """``(parts, rescale)`` from autograder/deployment.json (written into a built zip), or ``(None, False)``."""
+    data = _deployment()
     parts = data.get("parts") or None
     return parts, bool(data.get("rescale", parts is not None))
+
+
+def container_memory_mb():
+    """The grading machine's memory: the built zip's choice, else Gradescope's default."""
+    memory = _deployment().get("memory_mb")
+    if isinstance(memory, int) and not isinstance(memory, bool) and memory >= MIN_CONTAINER_MEMORY_MB:
+        return memory
+    return CONTAINER_MEMORY_MB

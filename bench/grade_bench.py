@@ -5,17 +5,18 @@ Usage: python bench/grade_bench.py [SUBMISSION ...] [--cores 0] [--no-training]
 Grades each submission (default: reference/ and a copy of it whose
 ConvNetDropout has 64/128 channels, from bench/wide_convnet.py) with
 ``python -m autograder grade``, pinned to one core (taskset), while this
-script, on another core, samples every 50 ms the proportional set size (PSS:
-shared pages split between the processes sharing them) summed over the grader
-and all its descendants, the student's processes included. Prints, per
-submission:
+script, on another core, samples every 50 ms the resident memory summed over the
+grader and all its descendants, the student's processes included (shared pages
+counted in each process: more than the machine holds). Prints, per submission:
 
 - the score,
 - CPU seconds of the whole grading and of the student's code, and the share
   spent outside the student's code (the grader's checks, pytest, the sandbox and
   its watchdog; bench/sandbox_bench.py measures the sandbox's own cost alone),
 - wall time on one core (Gradescope's default gives half a CPU: about twice that),
-- peak memory of the whole tree (Gradescope's default limit: 768 MB),
+- peak memory of the whole tree (Gradescope's default limit: 768 MB), sampled, and as
+  the kernel's peaks the grading reports: the student's processes (the figure the
+  watchdog judges on) plus the grader's own,
 
 and the conditions: interpreter, torch build, cores and load average.
 """
@@ -32,7 +33,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from autograder.sandbox.budget import memory_kb  # noqa: E402
+from autograder.sandbox import processes  # noqa: E402
 from wide_convnet import CHANNELS, write_wide_convnet_copy  # noqa: E402  (beside this file)
 
 SAMPLE_SECONDS = 0.05
@@ -52,12 +53,13 @@ def _children():
     return children
 
 
-def tree_pss_bytes(root_pid):
+def tree_resident_bytes(root_pid):
     children, total, stack = _children(), 0, [root_pid]
     while stack:
         pid = stack.pop()
         stack += children.get(pid, [])
-        total += memory_kb(pid) * 1024
+        info = processes.stat(pid)
+        total += info.rss if info else 0
     return total
 
 
@@ -74,7 +76,7 @@ def grade_once(submission, cores, training):
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peak = 0
     while process.poll() is None:
-        peak = max(peak, tree_pss_bytes(process.pid))
+        peak = max(peak, tree_resident_bytes(process.pid))
         time.sleep(SAMPLE_SECONDS)
     wall = time.monotonic() - started
     output = process.stdout.read().decode(errors="replace")
@@ -91,6 +93,7 @@ def grade_once(submission, cores, training):
     return {"score": results["score"], "max": sum(t["max_score"] for t in results["tests"]),
             "cpu": cpu_total, "student_cpu": float(extra.get("student_cpu_seconds", 0.0)), "wall": wall,
             "peak_mb": peak / 2 ** 20, "student_peak_mb": float(extra.get("student_peak_memory_mb", 0.0)),
+            "grader_peak_mb": float(extra.get("grader_peak_memory_mb", 0.0)),
             "isolation": extra.get("isolation", "?"), "memory": extra.get("memory", {}),
             "lost": [f"{t['name']}: {(t.get('output') or '').strip()[:160]}" for t in results["tests"]
                      if t["score"] < t["max_score"]]}
@@ -135,12 +138,18 @@ def main():
             print(f"  outside student code {overhead:.0f}% of CPU time (grader's checks, pytest, sandbox)")
             print(f"  wall time            {figures['wall']:.1f} s on core(s) {args.cores} (half a CPU: about "
                   f"{2 * figures['wall']:.0f} s; limit 600 s)")
-            print(f"  peak memory (PSS)    {figures['peak_mb']:.0f} MB for the whole tree (limit 768 MB)")
-            print(f"  student's processes  {figures['student_peak_mb']:.0f} MB at most (PSS, summed)")
-            baselines = figures["memory"].get("baselines", {})
+            memory = figures["memory"]
+            machine = memory.get("container_mb", 768)
+            print(f"  peak memory          {figures['peak_mb']:.0f} MB for the whole tree, sampled (resident, "
+                  f"summed; machine {machine} MB)")
+            print(f"  kernel's peaks       student's processes {figures['student_peak_mb']:.0f} MB (VmHWM, summed: "
+                  f"what the watchdog judges), grader {figures['grader_peak_mb']:.0f} MB: "
+                  f"{figures['student_peak_mb'] + figures['grader_peak_mb']:.0f} MB at most")
+            baselines = memory.get("baselines", {})
             if baselines:
-                print("  idle worker          " + ", ".join(f"{k} {v['pss_mb']} MB" for k, v in baselines.items())
-                      + f"; grader {figures['memory'].get('grader_mb', '?')} MB")
+                print("  idle worker          " + ", ".join(f"{k} {v['peak_mb']} MB" for k, v in baselines.items())
+                      + f"; grader {memory.get('grader_mb', '?')} MB kept, watchdog margin "
+                        f"{memory.get('margin_mb', '?')} MB")
             print(f"  isolation            {figures['isolation']}")
             for line in figures["lost"]:
                 print(f"  lost points          {line}")

@@ -34,7 +34,7 @@ def test_the_zip_holds_the_grader_and_nothing_else(tmp_path):
         top = name.split("/")[0]
         assert top in ("setup.sh", "run_autograder", "requirements.txt", "autograder", "coursedata", "reference"), name
         assert "__pycache__" not in name and not name.endswith(".pyc") and "/." not in "/" + name
-    assert "autograder/parts.json" not in names
+    assert "autograder/deployment.json" not in names
     for name in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(archive.getinfo(name).external_attr >> 16) & 0o111, f"{name} is not executable"
     tracked = set(subprocess.run(["git", "ls-files", "autograder", "coursedata", "reference"], cwd=REPO, capture_output=True,
@@ -92,10 +92,12 @@ def test_the_same_files_give_the_same_zip_but_a_fresh_secret(tmp_path):
 
 @pytest.fixture(scope="module")
 def built_tree(tmp_path_factory):
-    """The zip with --parts calculus,conv unpacked as Gradescope does: ROOT/source, the venv beside it."""
+    """The zip with --parts calculus,conv for a 1 GB machine, unpacked as Gradescope does: ROOT/source,
+    the venv beside it."""
     root = tmp_path_factory.mktemp("gradescope")
-    archive = build(root / "autograder.zip", "--parts", "calculus,conv")
-    assert json.loads(archive.read("autograder/parts.json")) == {"parts": ["calculus", "conv"], "rescale": True}
+    archive = build(root / "autograder.zip", "--parts", "calculus,conv", "--memory-mb", "1024")
+    assert json.loads(archive.read("autograder/deployment.json")) == {"parts": ["calculus", "conv"], "rescale": True,
+                                                                     "memory_mb": 1024}
     source = root / "source"
     archive.extractall(source)
     for name in ("setup.sh", "run_autograder"):
@@ -129,6 +131,13 @@ def test_the_built_autograder_gives_the_reference_100_on_its_parts(built_tree):
     assert results["score"] == pytest.approx(100, abs=0.01)
     assert all(t["status"] == "passed" for t in results["tests"])
     assert "Total: 100 / 100" in table
+    assert results["extra_data"]["memory"]["container_mb"] == 1024   # the budgets follow the machine's size
+
+
+def test_a_machine_smaller_than_the_grader_needs_is_refused(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "build", "--out", str(tmp_path / "a.zip"),
+                           "--memory-mb", "256"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "at least 512 MB" in done.stderr and not (tmp_path / "a.zip").exists()
 
 
 @pytest.mark.interpreter

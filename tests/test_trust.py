@@ -23,7 +23,7 @@ import pytest
 from autograder.session.fashion import label_permutation
 from autograder.session.seeding import deployment_secret, submission_seed
 from tests.helpers_results import SCHEMA_PATH, validate
-from tests.corpus.variants import VARIANT_STYLES, build_logprob_adam_variant, variant_path
+from tests.corpus.variants import VARIANT_STYLES, build_torch_only_variant, variant_path
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -158,7 +158,7 @@ def test_a_numpy_mlp_near_the_bar_gets_the_same_verdict_on_every_regrade(tmp_pat
 @pytest.mark.grading
 @pytest.mark.slow
 def test_the_variant_with_log_probabilities_and_an_optimizer_class_gets_full_marks(tmp_path):
-    results = grade(build_logprob_adam_variant(str(tmp_path)), tmp_path / "r.json", "--parts", "torch_models")
+    results = grade(build_torch_only_variant("logprob_adam", str(tmp_path)), tmp_path / "r.json", "--parts", "torch_models")
     failed = [(t["number"], t.get("output", "")[:300]) for t in results["tests"] if t["score"] < t["max_score"]]
     assert not failed, failed
 

@@ -1,13 +1,14 @@
 """Build the zip to upload to Gradescope as the assignment's autograder.
 
-    python -m autograder build --out autograder.zip [--parts calculus,mlp]
+    python -m autograder build --out autograder.zip [--parts calculus,mlp] [--memory-mb 1024]
 
 The zip holds ``setup.sh`` and ``run_autograder`` at its root (Gradescope
 runs them from ``/autograder/source``), ``requirements.txt``, ``autograder/``
 ``coursedata/`` and ``reference/``; never ``tests/``, ``student_template/``, ``.git`` or
 caches. With ``--parts`` only those modules are graded and their points are
-scaled to 100: the choice is stored in ``autograder/parts.json``, which the
-``grade`` command reads when it is given no ``--parts``. Each build holds a
+scaled to 100. With ``--memory-mb`` (the memory set in the assignment's Gradescope settings;
+768 MB unless raised there) the memory budgets follow that size. Both choices are stored in
+``autograder/deployment.json``, which ``grade`` reads. Each build holds a
 fresh ``autograder/grading_secret`` (mode 0600): the deployment's secret from
 which every submission's hidden seed is derived (see ``seeding.py``), so a
 regrade on Gradescope reproduces the first grading.
@@ -17,11 +18,11 @@ import os
 import stat
 import zipfile
 
-from autograder.config import PARTS_FILE
+from autograder import config
 from autograder.session.seeding import SECRET_NAME, new_secret
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PARTS_NAME = "autograder/" + os.path.basename(PARTS_FILE)
+DEPLOYMENT_NAME = "autograder/" + os.path.basename(config.DEPLOYMENT_FILE)
 ROOT_FILES = ("setup.sh", "run_autograder", "requirements.txt")
 PACKAGES = ("autograder", "coursedata", "reference")
 EXECUTABLE = ("setup.sh", "run_autograder")
@@ -46,13 +47,13 @@ def _files(repo):
                     continue
                 path = os.path.join(root, name)
                 archive_name = os.path.relpath(path, repo).replace(os.sep, "/")
-                # a developer's own parts.json or secret never leaks into a build
+                # a developer's own deployment.json or secret never leaks into a build
                 if not archive_name.startswith(INSTRUCTOR_ONLY) and archive_name not in (
-                        PARTS_NAME, f"autograder/{SECRET_NAME}"):
+                        DEPLOYMENT_NAME, f"autograder/{SECRET_NAME}"):
                     yield path, archive_name
 
 
-def build(out, parts=None, repo=REPO):
+def build(out, parts=None, repo=REPO, memory_mb=None):
     """Write the Gradescope autograder zip to ``out``; returns the list of archive names.
 
     ``listing(out)`` says what went in and how big it is."""
@@ -71,10 +72,12 @@ def build(out, parts=None, repo=REPO):
             with open(path, "rb") as f:
                 archive.writestr(info, f.read())
             names.append(info.filename)
-        if parts:
-            info = zipfile.ZipInfo(PARTS_NAME, _FIXED_TIME)
+        choices = ({"parts": list(parts), "rescale": True} if parts else {}) | (
+            {"memory_mb": int(memory_mb)} if memory_mb else {})
+        if choices:
+            info = zipfile.ZipInfo(DEPLOYMENT_NAME, _FIXED_TIME)
             info.external_attr = (stat.S_IFREG | 0o644) << 16
-            archive.writestr(info, json.dumps({"parts": list(parts), "rescale": True}, indent=2) + "\n")
+            archive.writestr(info, json.dumps(choices, indent=2) + "\n")
             names.append(info.filename)
         names.append(_add_secret(archive))
     os.replace(temporary, out)

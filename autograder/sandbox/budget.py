@@ -1,26 +1,31 @@
-"""The memory budget of one grading, measured in the environment it runs in.
+"""The memory budget of one grading: what each student worker may hold, from the machine's size.
 
-An idle worker costs what its interpreter and libraries cost here: about 20 MB
-with numpy, 250-360 MB with torch's CPU build once an optimizer has stepped
-(less when other processes share its libraries), and about 850 MB with torch's
-CUDA build (which a Linux machine gets from the public index without the
-CPU-only one). At the start of a grading :class:`MemoryBudget` measures that
-baseline once (with torch only when ``torch_models`` is graded) and gives the
-student's code ``config.STUDENT_MEMORY_MB`` on top of it, so the same code gets
-the same verdict whichever build is installed.
+Everything is stated in one measure, the one the watchdog judges on: peak resident memory
+(the kernel's ``VmHWM``), summed over the student's processes. On a machine of
+``config.container_memory_mb()`` (768 MB unless the instructor built the zip for more), the
+grader keeps ``config.GRADER_MEMORY_MB`` (or what it holds when a worker starts, if more) and
+the watchdog ``config.WATCHDOG_MARGIN_MB``; a worker may hold the rest. The limit does not
+depend on any measurement, so no measurement's spread can move a verdict.
 
-With a CPU build the student's processes are also capped so that, with the
-grader's own memory, the whole tree stays within ``config.TREE_MEMORY_MB``
-(below Gradescope's 768 MB, with room for the watchdog's reaction time). A CUDA
-build does not fit Gradescope at all (``setup.sh`` refuses it there): elsewhere
-the cap is lifted and :meth:`MemoryBudget.notes` says so.
+Of that limit, an idle worker takes what its interpreter and libraries take (its baseline:
+about 25 MB with numpy, 300 MB with torch's CPU build once an optimizer has stepped, the same
+on a quiet machine and beside busy ones, since resident pages count in full whoever shares
+them). A training run also loads the grader's Fashion-MNIST files into the worker (83 MB, one
+float copy at a time: ``sandbox/calls.py``). What is left is the student's, stated without
+either: :meth:`MemoryBudget.table` prints it, and the message of a student stopped for memory
+gives the same split.
 
-The torch measurement costs ~3.5 CPU seconds, so it is kept in the virtual
-environment (``autograder-memory-baselines.json``) for the same interpreter and
-the same installed numpy/torch files, and measured again whenever any of them
-changes; ``setup.sh`` measures once at the end (and prints the result).
+torch's CUDA build (which a Linux machine gets from the public index without the CPU-only
+one) idles at ~875 MB, more than the machine: there the worker gets its own baseline plus what
+the CPU build would leave the student, so the verdict is the CPU build's, and
+:meth:`MemoryBudget.notes` says the grading does not fit Gradescope.
 
-    python -m autograder.sandbox.budget        # prints the torch build and the baselines
+The baselines are measured once per environment, in a fresh interpreter with the sandbox's
+environment (the larger of two runs), and kept in the virtual environment
+(``autograder-memory-peaks.json``) until the interpreter or the numpy/torch files change;
+``setup.sh`` measures once at the end (and prints the result).
+
+    python -m autograder.sandbox.budget        # prints the torch build, the baselines and the budget
 """
 import importlib.util
 import json
@@ -54,14 +59,14 @@ def field(path, name):
             if line.startswith(name + ":"):
                 return int(line.split()[1]) // 1024
     return None
-info["pss_mb"] = field("/proc/self/smaps_rollup", "Pss") or field("/proc/self/status", "VmRSS")
+info["peak_mb"] = field("/proc/self/status", "VmHWM")
 info["vm_peak_mb"] = field("/proc/self/status", "VmPeak")
 print(json.dumps(info))
 """
 
 PROBE_TIMEOUT = 120.0
 # Kept in the virtual environment it describes (root's, like the grader's files); none without one.
-CACHE_FILE = (os.path.join(sys.prefix, "autograder-memory-baselines.json") if sys.prefix != sys.base_prefix
+CACHE_FILE = (os.path.join(sys.prefix, "autograder-memory-peaks.json") if sys.prefix != sys.base_prefix
               else None)
 
 
@@ -70,7 +75,7 @@ def baseline_kind(module):
 
 
 def measure_baseline(kind, env=None):
-    """``{"pss_mb", "vm_peak_mb", "torch", "cuda"}`` of an idle interpreter with numpy (and torch).
+    """``{"peak_mb", "vm_peak_mb", "torch", "cuda"}`` of an idle interpreter with numpy (and torch).
 
     Raises ``RuntimeError`` with the probe's error when it cannot run.
     """
@@ -123,23 +128,20 @@ def _write_cache(path, data):
         pass  # a read-only checkout: measure again next time
 
 
-def memory_kb(pid="self"):
-    """Proportional set size of process ``pid`` in kB (resident size where the kernel does not
-    tell); 0 if it is gone."""
-    pid = os.getpid() if pid == "self" else int(pid)
-    info = processes.stat(pid)
-    return 0 if info is None else processes.proportional_memory(pid, info.rss) // 1024
-
-
 def own_memory_mb():
-    return memory_kb() // 1024
+    """The grader's own peak resident memory so far (MB)."""
+    return (processes.peak_resident(os.getpid()) or 0) >> 20
+
+
+MB = 1 << 20
 
 
 class MemoryBudget:
-    """Memory limits for the workers of one grading, above a measured baseline."""
+    """Memory limits for the workers of one grading, from the machine's size."""
 
-    def __init__(self, env=None, measure=measure_baseline, cache_file=CACHE_FILE):
+    def __init__(self, env=None, measure=measure_baseline, cache_file=CACHE_FILE, container_mb=None):
         self._env, self._measure, self._cache_file = env, measure, cache_file
+        self.container_mb = container_mb or config.container_memory_mb()
         self._baselines = {}
         self._notes = []
         self.grader_mb = config.GRADER_MEMORY_MB
@@ -149,34 +151,37 @@ class MemoryBudget:
             key = environment_key(kind)
             cache = _read_cache(self._cache_file) if self._cache_file else {}
             found = cache.get(key)
-            if not isinstance(found, dict) or not isinstance(found.get("pss_mb"), int):
+            if not isinstance(found, dict) or not isinstance(found.get("peak_mb"), int):
                 try:
-                    # The smaller of two: the first run after an install may also compile bytecode.
-                    found = min((self._measure(kind, self._env) for _ in range(2)), key=lambda b: b["pss_mb"])
+                    # The larger of two runs: it is what the student's share is stated after.
+                    found = max((self._measure(kind, self._env) for _ in range(2)), key=lambda b: b["peak_mb"])
                     if self._cache_file:
                         _write_cache(self._cache_file, {**cache, key: found})
-                except (RuntimeError, ValueError) as err:
-                    found = {"pss_mb": config.BASELINE_FALLBACK_MB[kind], "vm_peak_mb": 0, "torch": None,
+                except (RuntimeError, ValueError, KeyError, TypeError) as err:
+                    found = {"peak_mb": config.BASELINE_FALLBACK_MB[kind], "vm_peak_mb": 0, "torch": None,
                              "cuda": None}
-                    self._notes.append(f"{err}; assumed {found['pss_mb']} MB for an idle worker with {kind}.")
+                    self._notes.append(f"{err}; assumed {found['peak_mb']} MB for an idle worker with {kind}.")
             self._baselines[kind] = found
         return self._baselines[kind]
 
-    def memory_mb(self, module):
-        """The watchdog's limit for the worker of ``module``: baseline plus the student's share."""
-        base = self.baseline(baseline_kind(module))
-        share = config.STUDENT_MEMORY_MB.get(module, config.STUDENT_MEMORY_MB["default"])
-        wanted = base["pss_mb"] + share
-        if base.get("cuda"):
-            return wanted  # does not fit Gradescope anyway; keep the verdict the CPU build would give
+    def worker_limit_mb(self):
+        """What a worker may hold on this machine, its libraries and the grader's data included."""
         self.grader_mb = max(self.grader_mb, own_memory_mb())  # as it is now, when a worker starts
-        cap = config.TREE_MEMORY_MB - self.grader_mb
-        if wanted - cap > share // 10:   # a cut worth telling the instructor about
-            note = (f"{module}: the student's share was cut to {cap - base['pss_mb']} MB above the idle worker's "
-                    f"{base['pss_mb']} MB to keep the whole grading within {config.TREE_MEMORY_MB} MB.")
+        return self.container_mb - config.WATCHDOG_MARGIN_MB - self.grader_mb
+
+    def memory_mb(self, module):
+        """The watchdog's limit for the worker of ``module``."""
+        base = self.baseline(baseline_kind(module))
+        limit = self.worker_limit_mb()
+        if base.get("cuda"):
+            # Does not fit the machine anyway: the share a CPU build would leave, on top of this baseline.
+            return base["peak_mb"] + limit - config.TORCH_CPU_BASELINE_MB
+        if limit - base["peak_mb"] < 100:
+            note = (f"{module}: an idle worker takes {base['peak_mb']} MB of the {limit} MB a worker may hold on a "
+                    f"{self.container_mb} MB machine: student code has almost no room (build for more memory).")
             if note not in self._notes:
                 self._notes.append(note)
-        return min(wanted, cap)
+        return limit
 
     def address_space_mb(self, module, default):
         """RLIMIT_AS for the worker: the baseline's mappings (CUDA maps ~3 GB) plus room."""
@@ -189,28 +194,41 @@ class MemoryBudget:
         torch_base = self._baselines.get("torch")
         if torch_base and torch_base.get("cuda"):
             notes.append(f"torch {torch_base['torch']} is the CUDA build: an idle worker with it takes "
-                         f"{torch_base['pss_mb']} MB, so this grading's memory limits exceed Gradescope's "
-                         "768 MB. Install the CPU build (setup.sh says how).")
+                         f"{torch_base['peak_mb']} MB, so this grading's memory limits exceed a "
+                         f"{self.container_mb} MB machine. Install the CPU build (setup.sh says how).")
         return notes
 
     def describe(self):
         """JSON-able summary for results.json's extra_data."""
-        return {"grader_mb": self.grader_mb, "tree_limit_mb": config.TREE_MEMORY_MB,
-                "baselines": {k: {"pss_mb": v["pss_mb"], "torch": v.get("torch"), "cuda": v.get("cuda")}
+        return {"container_mb": self.container_mb, "grader_mb": self.grader_mb,
+                "margin_mb": config.WATCHDOG_MARGIN_MB,
+                "baselines": {k: {"peak_mb": v["peak_mb"], "torch": v.get("torch"), "cuda": v.get("cuda")}
                               for k, v in self._baselines.items()}}
+
+    def table(self, training_data_mb):
+        """Lines for people: each part's limit and what of it is the student's."""
+        lines = [f"grading machine {self.container_mb} MB: grader {self.grader_mb} MB, watchdog margin "
+                 f"{config.WATCHDOG_MARGIN_MB} MB (peak resident memory, summed over processes)",
+                 f"{'part':14} {'limit':>6} {'idle worker':>12} {'grader data':>12} {'student':>8}"]
+        for module in ("calculus", "linear_models", "mlp", "conv", "torch_models"):
+            base = self.baseline(baseline_kind(module))["peak_mb"]
+            data = training_data_mb if module in ("mlp", "torch_models") else 0
+            limit = self.memory_mb(module)
+            lines.append(f"{module:14} {limit:5d}M {base:11d}M {data:11d}M {limit - base - data:7d}M")
+        return lines
 
 
 def main():
-    budget = MemoryBudget()
+    from autograder.sandbox.calls import training_data_bytes
+    from autograder.sandbox.sandbox import worker_environment
+    budget = MemoryBudget(worker_environment("/", 1))
     for kind in ("numpy", "torch"):
         found = budget.baseline(kind)
         build = ""
         if found.get("torch"):
             build = f", torch {found['torch']} ({'CUDA ' + found['cuda'] if found['cuda'] else 'CPU'} build)"
-        print(f"idle worker with {kind:5}  {found['pss_mb']:4d} MB (address space {found['vm_peak_mb']} MB{build})")
-    print(f"grader                   {budget.grader_mb:4d} MB reserved")
-    for module in ("calculus", "mlp", "torch_models"):
-        print(f"limit for {module:14} {budget.memory_mb(module):4d} MB")
+        print(f"idle worker with {kind:5}  {found['peak_mb']:4d} MB (address space {found['vm_peak_mb']} MB{build})")
+    print("\n".join(budget.table(-(-training_data_bytes() // MB))))
     for note in budget.notes():
         print("note:", note)
 

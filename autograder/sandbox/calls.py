@@ -4,6 +4,17 @@ missing one is reported as such, and returns the task's plain data (checked by t
 from autograder import config
 
 MODEL_CLASSES = {"logreg": "LogisticRegression", "mlp": "MLP", "convnet": "ConvNetDropout"}
+PIXELS = 28 * 28
+TEST_IMAGES = 10_000
+
+
+def training_data_bytes():
+    """What a training task loads of the grader's data into the worker, at most at once (see
+    tasks.py): the training images (uint8) and their float32 copy, the labels (int64, read and
+    copied) and the test images (uint8). Part of the worker's limit that is not the student's
+    (budget.py states the student's share without it; the message about memory says so)."""
+    n = config.TRAIN_SUBSET
+    return n * PIXELS * (1 + 4) + n * 8 * 2 + TEST_IMAGES * PIXELS
 
 
 def call_with_rng(module, function, *args, seed, timeout=config.CALL_TIMEOUT, rng_argument="rng", **kwargs):
@@ -49,7 +60,7 @@ def finite_difference_probe(module, params, eps, timeout=config.CALL_TIMEOUT):
 def train_numpy_mlp(module, *, data_dir, seed, hyperparams, timeout, cpu_budget):
     """``train_mlp`` on the grader's Fashion-MNIST files -> ``{"params", "history", "cpu_seconds"}``."""
     return module.task("train_numpy_mlp", exercises="train_mlp", timeout=timeout, cpu_budget=cpu_budget,
-                       data_dir=data_dir, seed=seed, hyperparams=hyperparams)
+                       grader_data=training_data_bytes(), data_dir=data_dir, seed=seed, hyperparams=hyperparams)
 
 
 def model_forward(module, kind, model_config, inputs, seed, what, timeout):
@@ -74,5 +85,5 @@ def train_torch_model(module, kind, model_config, *, data_dir, seed, what, timeo
     """The student's model of ``kind`` trained by its ``train_torch`` on the grader's Fashion-MNIST
     files -> ``{"state" or "predictions", "losses", "cpu_seconds"}``."""
     return module.task("train_torch_model", exercises=(MODEL_CLASSES[kind], "train_torch"), what=what,
-                       timeout=timeout, cpu_budget=cpu_budget, kind=kind, config=model_config,
-                       data_dir=data_dir, seed=seed)
+                       timeout=timeout, cpu_budget=cpu_budget, grader_data=training_data_bytes(), kind=kind,
+                       config=model_config, data_dir=data_dir, seed=seed)

@@ -14,8 +14,10 @@ Layers, each applied when available (none needs root):
   no signal to a process outside the sandbox and no abstract Unix socket
   outside it. Written with ctypes: three system calls, while the Python
   bindings on PyPI are pre-releases (landlock 1.0.0.dev) or months old.
-- seccomp (libseccomp through pyseccomp): no socket but AF_UNIX, no ptrace,
-  no new namespaces, no System V IPC, no memfd, no io_uring, no bpf.
+- seccomp (libseccomp through pyseccomp): no socket but a ``socketpair`` (nothing to
+  connect to outside the sandbox, path-named or abstract, and no name to bind that another
+  grading could see), no ptrace, no new namespaces, no System V IPC, no memfd, no io_uring,
+  no bpf.
 """
 import ctypes
 import errno
@@ -168,6 +170,13 @@ CLONE_NEWNET = 0x40000000
 NAMESPACE_FLAGS = (CLONE_NEWTIME, CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
                    CLONE_NEWPID, CLONE_NEWNET)
 AF_UNIX = 1
+# Sockets: only a connected pair made by socketpair() (what the standard library's pipes between
+# threads or processes use). socket() is refused, so there is nothing to connect or listen with;
+# bind() is refused too, since a socketpair's end can still take an abstract name, which another
+# grading on the machine would see (EADDRINUSE: a channel between two gradings); connect(),
+# sendto() with an address and sendmsg() would let a datagram pair talk to a host's socket, and
+# sendmsg() could also hide a descriptor in a socket's queue.
+SOCKET_SYSCALLS_DENIED = ("bind", "connect", "listen", "accept", "accept4", "sendmsg", "sendmmsg")
 DENIED_SYSCALLS = (
     "ptrace", "process_vm_readv", "process_vm_writev",               # other processes' memory
     "unshare", "setns",                                              # namespaces
@@ -193,6 +202,10 @@ def apply_seccomp():
     denied = seccomp.ERRNO(errno.EPERM)
     rules = seccomp.SyscallFilter(seccomp.ALLOW)
     rules.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.NE, AF_UNIX))
+    rules.add_rule(seccomp.ERRNO(errno.EACCES), "socket", seccomp.Arg(0, seccomp.EQ, AF_UNIX))
+    for name in SOCKET_SYSCALLS_DENIED:
+        rules.add_rule(seccomp.ERRNO(errno.EACCES), name)
+    rules.add_rule(seccomp.ERRNO(errno.EACCES), "sendto", seccomp.Arg(4, seccomp.NE, 0))   # an address
     for name in DENIED_SYSCALLS:
         try:
             rules.add_rule(denied, name)

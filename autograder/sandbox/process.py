@@ -5,6 +5,12 @@ prints goes to a third pipe that is drained (and counted, never shown: it could 
 While the grader waits for a reply, a :class:`~autograder.sandbox.watchdog.Watchdog` looks at
 the sandbox. Any failure stops the process and raises a typed :class:`~autograder.errors.StudentError`
 whose message is for the student; the next request starts a fresh process.
+
+Between requests the sandbox is stopped (SIGSTOP), from the moment a reply is in until the next
+request is sent, and the watchdog takes one more look once it stands still. Stopping rather
+than watching between requests: while the grader judges an answer (seconds, for a trained
+model) nothing of the student's runs at all, so nothing it does can happen unseen or be
+charged to no request, and the grader spends no CPU watching an idle sandbox.
 """
 import fcntl
 import json
@@ -20,7 +26,7 @@ from dataclasses import dataclass
 from autograder.errors import (DiskBudgetExceeded, ModuleUnavailable, OutOfMemory, SandboxError, StudentCrash,
                                StudentError, StudentException, StudentTimeout)
 from autograder.sandbox import codec
-from autograder.sandbox.watchdog import SLOW_WATCH_INTERVAL, WATCH_INTERVAL, Watchdog
+from autograder.sandbox.watchdog import DISK_WATCH_INTERVAL, Watchdog
 
 PIPE_BYTES = 1 << 20        # the answer pipe's buffer (F_SETPIPE_SZ): fewer wake-ups for big answers
 F_SETPIPE_SZ = 1031         # fcntl.F_SETPIPE_SZ exists only from Python 3.10 on some builds
@@ -111,19 +117,24 @@ class StudentProcess:
     def get(self, name, timeout=10.0):
         return self._request({"op": "get", "name": name}, timeout, None, name)
 
-    def task(self, task_name, /, *, timeout, cpu_budget=None, what=None, **kwargs):
-        """Run a worker-side task from tasks.py with this module (``kwargs`` may include ``name``)."""
+    def task(self, task_name, /, *, timeout, cpu_budget=None, what=None, grader_data=0, **kwargs):
+        """Run a worker-side task from tasks.py with this module (``kwargs`` may include ``name``).
+
+        ``grader_data``: bytes of the grader's own data the task loads into the worker (the
+        training images and their float copy): the message about memory tells them apart.
+        """
         return self._request({"op": "task", "name": task_name, "kwargs": kwargs},
-                             timeout, cpu_budget, what or task_name)
+                             timeout, cpu_budget, what or task_name, grader_data)
 
     def close(self):
         self._stop()
 
     # Internals ----------------------------------------------------------
 
-    def _request(self, message, timeout, cpu_budget, what):
+    def _request(self, message, timeout, cpu_budget, what, grader_data=0):
         if self.process is None or self.process.poll() is not None:
             self._start()
+        self.watchdog.note_grader_data(grader_data)   # for the rest of this process's life
         reply = self._exchange(message, timeout, cpu_budget, what)
         if reply.get("ok"):
             return CallResult(reply.get("value"), float(reply.get("cpu_seconds") or 0.0),
@@ -143,6 +154,7 @@ class StudentProcess:
         the sandbox's processes every WATCH_INTERVAL, however many pieces the answer comes in.
         """
         if message is not None:
+            self.sandbox.resume()
             try:
                 codec.write_frame(self._send_fd, message)
             except OSError:
@@ -151,23 +163,17 @@ class StudentProcess:
         reader = codec.FrameReader(self._receive_fd)
         deadline = time.monotonic() + timeout
         cpu_at_start = self.watchdog.cpu_seconds()
-        next_watch = next_slow_watch = time.monotonic()
+        next_watch = next_disk_watch = time.monotonic()
         while True:
             now = time.monotonic()
             if now >= deadline:
                 self._fail(StudentTimeout, f"{what} did not finish within {timeout:g} s "
                                            "(wall clock); an infinite loop, or far too slow")
             if now >= next_watch:
-                try:
-                    self.watchdog.look(what, cpu_budget, cpu_at_start, slow=now >= next_slow_watch)
-                except StudentError as stopped:
-                    self._stop()
-                    if isinstance(stopped, DiskBudgetExceeded):
-                        self.sandbox.clear_scratch()
-                    raise
-                next_watch = now + WATCH_INTERVAL
-                if now >= next_slow_watch:
-                    next_slow_watch = now + SLOW_WATCH_INTERVAL
+                disk_too = now >= next_disk_watch
+                next_watch = now + self._look(what, cpu_budget, cpu_at_start, disk_too)
+                if disk_too:
+                    next_disk_watch = now + DISK_WATCH_INTERVAL
             wait = max(0.0, min(deadline, next_watch) - time.monotonic())
             ready, _, _ = select.select([self._receive_fd], [], [], wait)
             if not ready:
@@ -181,6 +187,10 @@ class StudentProcess:
                 self._fail(StudentCrash, f"during {what} the process sent data the grader does not accept ({err})")
             if frame is None:
                 continue
+            if not self.sandbox.pause():
+                self._fail(StudentCrash, f"after {what} answered, its processes could not be stopped until "
+                                         "the next call (one stuck in the kernel, or more and more of them)")
+            self._look(what, cpu_budget, cpu_at_start, disk_too=True)  # what the request left behind
             try:
                 reply = codec.decode(frame)
             except codec.CodecError as err:
@@ -188,6 +198,16 @@ class StudentProcess:
             if not isinstance(reply, dict):
                 self._fail(StudentCrash, f"the protocol was broken during {what}")
             return reply
+
+    def _look(self, what, cpu_budget, cpu_at_start, disk_too):
+        """One look of the watchdog; on a verdict, stop the process (and empty scratch for disk)."""
+        try:
+            return self.watchdog.look(what, cpu_budget, cpu_at_start, disk_too)
+        except StudentError as stopped:
+            self._stop()
+            if isinstance(stopped, DiskBudgetExceeded):
+                self.sandbox.clear_scratch()
+            raise
 
     def _exit_description(self):
         if self.process is None:
@@ -206,6 +226,12 @@ class StudentProcess:
 
     def _fail(self, kind, message):
         self._stop()
+        # What a request stopped for another reason (time, a crash) left on disk is judged too: over
+        # the budget, it is removed, so that the next process does not start over it (and is not
+        # blamed for it).
+        if self.watchdog is not None and self.watchdog.disk_over_budget():
+            self.sandbox.clear_scratch()
+            message += "; it had also filled its folder past the disk budget, which was emptied"
         raise kind(message)
 
     def _stop(self):

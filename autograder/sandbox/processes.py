@@ -16,7 +16,7 @@ import ctypes
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PR_SET_CHILD_SUBREAPER = 36   # prctl option (linux/prctl.h)
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -153,34 +153,116 @@ def set_child_subreaper():
         pass
 
 
+@dataclass
+class Reaped:
+    """What the kernel told about the processes :func:`reap` collected."""
+    cpu_seconds: float = 0.0      # their CPU and that of the children they reaped
+    peaks: dict = field(default_factory=dict)   # pid -> most resident memory it had (bytes)
+
+
 def reap(pids):
     """Collect the exit status of those of ``pids`` that are our finished children.
 
-    Returns the CPU seconds they (and the children they reaped) used, which no
-    process table shows once they are gone.
+    Returns a :class:`Reaped`: the CPU seconds they used and the peak resident memory of
+    each, which no process table shows once they are gone.
     """
-    cpu = 0.0
+    reaped = Reaped()
     for pid in pids:
         try:
             done, _status, usage = os.wait4(pid, os.WNOHANG)
         except ChildProcessError:
             continue
         if done:
-            cpu += usage.ru_utime + usage.ru_stime
-    return cpu
+            reaped.cpu_seconds += usage.ru_utime + usage.ru_stime
+            reaped.peaks[pid] = usage.ru_maxrss * 1024
+    return reaped
 
 
-def proportional_memory(pid, fallback):
-    """Proportional set size of ``pid`` (pages shared with another process are split between
-    them, so forked children are not counted twice); ``fallback`` where the kernel does not tell."""
+def resident_memory(pid):
+    """``(now, peak)``: the resident memory of process ``pid`` (VmRSS) and the most it has had so
+    far (VmHWM), in bytes; None if it is gone (or a zombie).
+
+    The kernel keeps the high-water mark itself, so a peak between two looks is never missed,
+    and it counts every page the process maps, whoever else maps it: unlike the proportional
+    size, it does not drop when other processes load the same libraries.
+    """
+    now = peak = None
     try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+        with open(f"/proc/{pid}/status", "rb") as f:
             for line in f:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return fallback
+                if line.startswith(b"VmHWM:"):
+                    peak = int(line.split()[1]) * 1024
+                elif line.startswith(b"VmRSS:"):
+                    now = int(line.split()[1]) * 1024
+                    break   # VmRSS comes after VmHWM
+    except (OSError, ValueError, IndexError):
+        return None
+    return None if peak is None else (now if now is not None else peak, peak)
+
+
+def peak_resident(pid):
+    """VmHWM of process ``pid`` in bytes (see :func:`resident_memory`), or None if it is gone."""
+    found = resident_memory(pid)
+    return None if found is None else found[1]
+
+
+# ----------------------------------------------------------------------------- pausing
+
+STOPPED_STATES = ("T", "t", "Z", "X")
+
+
+def _all_threads_stopped(pid):
+    """True when every thread of ``pid`` is stopped (or the process is gone)."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+                raw = f.read()
+            state = raw[raw.rindex(b")") + 2:raw.rindex(b")") + 3].decode()
+        except (OSError, ValueError):
+            continue
+        if state not in STOPPED_STATES:
+            return False
+    return True
+
+
+def stop_all(list_pids, timeout=2.0):
+    """SIGSTOP every process ``list_pids()`` returns, wait until all their threads stand still,
+    and list again until a listing finds no process not yet stopped.
+
+    A process may fork while the signal is on its way: once it is stopped, its fork is complete
+    and the child is in the next listing, so when a listing brings nothing new, nothing of the
+    sandbox can run. Returns False if that did not happen within ``timeout`` seconds (a thread
+    stuck in the kernel, or processes multiplying faster than they are stopped).
+    """
+    deadline = time.monotonic() + timeout
+    signalled = set()
+    while True:
+        pids = list_pids()
+        new = [p for p in pids if p not in signalled]
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except OSError:
+                pass
+        signalled.update(new)
+        while not all(_all_threads_stopped(p) for p in pids):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.0002)
+        if not new:
+            return True
+
+
+def resume_all(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except OSError:
+            pass
 
 
 # ----------------------------------------------------------------------------- memory beyond mappings
@@ -281,24 +363,4 @@ def memory_files_held(pids, seen=None):
             if (info.st_dev, info.st_ino) not in seen:
                 seen.add((info.st_dev, info.st_ino))
                 total += info.st_blocks * 512
-    return total
-
-
-def folder_bytes(path, limit_entries=100_000):
-    """Disk space used under ``path`` (allocated blocks), without following links."""
-    total, stack, entries = 0, [path], 0
-    while stack and entries < limit_entries:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    entries += 1
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    total += info.st_blocks * 512
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-        except OSError:
-            pass
     return total

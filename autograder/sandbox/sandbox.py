@@ -17,12 +17,17 @@ tests/submissions/hostile/) or test that proves it:
 | read the reference, other checkouts, test labels | Landlock allow-list (confine.apply_landlock); else spare uid + chmod while grading (grade.protect_files_for_grading) | read_reference, test_sandbox::test_confined_student_cannot_read_outside_the_allow_list, test_grade::test_without_landlock_files_are_locked_while_gradings_run_and_restored_after_the_last |
 | read another submission graded meanwhile | Landlock; sandbox folders owned by root, group = this grading's uid | read_other_submission |
 | forge results.json, change grader files | Landlock (write only scratch/); spare uid; results written after every student process is dead, atomically | results_writer, background_daemon, test_sandbox::test_confined_student_writes_only_its_scratch_folder |
-| network (public labels one request away) | seccomp: AF_UNIX sockets only; Landlock ABI>=4: no TCP | test_sandbox::test_confined_student_cannot_open_a_tcp_socket |
+| network (public labels one request away) | seccomp: no socket() at all, only socketpair(); Landlock ABI>=4: no TCP | test_sandbox::test_confined_student_cannot_open_a_tcp_socket |
+| talk to a host service over a path-named AF_UNIX socket (connect, or sendto from a datagram pair) | seccomp: socket(), connect(), sendto() with an address, sendmsg() denied | host_socket, test_sandbox_watch::test_no_socket_outside_the_sandbox_can_be_reached |
+| a channel between two gradings through an abstract socket name (EADDRINUSE) | seccomp: bind() denied, a socketpair's end included | abstract_bind, test_sandbox_watch::test_no_abstract_name_can_be_bound |
 | namespaces, ptrace, set-uid binaries | seccomp (unshare, setns, clone flags, ptrace); no_new_privs | test_sandbox::test_kernel_surface_is_closed |
 | kill or signal the grader | spare uid; Landlock ABI>=6 signal scope | kill_grader |
 | hang, busy loop | wall-clock timeout per call; CPU budget per call over the tree incl. reaped children | function_infinite_loop, import_infinite_loop, test_sandbox::test_cpu_of_reaped_children_counts |
-| memory (pages, children, shm, memfd, SysV) | watchdog: PSS of the tree + memfds held + /dev/shm and SysV of the uid; seccomp denies memfd/SysV; RLIMIT_AS | memory_hog, memory_hog_children, test_sandbox::test_memory_held_outside_mappings_counts |
+| memory (pages, children, shm, memfd, SysV) | watchdog: the kernel's peak (VmHWM) of each process of the tree, summed, + memfds held + /dev/shm and SysV of the uid; looks closer together near the limit; seccomp denies memfd/SysV; RLIMIT_AS | memory_hog, memory_hog_children, test_sandbox::test_memory_held_outside_mappings_counts, test_sandbox_watch::test_a_short_peak_is_never_missed |
+| a verdict that depends on the machine's load (shared pages, sampling) | peaks the kernel keeps (never missed), resident pages counted in full whoever shares them; a fixed malloc mmap threshold (no heap fragmentation that differs from run to run) | test_sandbox_watch::test_memory_verdict_figures_are_the_same_beside_processes_sharing_the_libraries, test_load |
+| threads or children working while the grader judges an answer | every process of the sandbox stopped (SIGSTOP) from each answer to the next request, one more look once stopped | late_allocation, test_sandbox_watch::test_between_requests_nothing_of_the_student_runs, test_sandbox_watch::test_a_thread_allocating_after_its_function_answered_is_stopped_and_never_runs_unseen |
 | disk | RLIMIT_FSIZE; watchdog disk budget of scratch/ | disk_hog, test_sandbox::test_disk_budget_of_the_scratch_folder |
+| disk hidden from a folder walk: deleted files still open, 100,001 empty files | the disk budget counts deleted files the sandbox's processes hold (descriptors, mappings) and the number of entries; the walk stops at that number | deleted_open_files, many_files, test_sandbox_watch::test_deleted_files_still_open_count_against_the_disk_budget, test_sandbox_watch::test_the_number_of_files_counts_and_the_walk_stays_bounded |
 | fork bomb, fd exhaustion | RLIMIT_NPROC (spare uid), RLIMIT_NOFILE | fork_bomb |
 | processes that outlive the grading | child subreaper; kill by tree and by uid; uid lock machine-wide (/run/lock) | background_daemon, test_sandbox::test_background_processes_are_killed_on_close |
 | files, SysV objects left behind | removal of the uid's files in shared temp folders and of its SysV objects | test_no_student_files_outlive_the_grading, test_sandbox::test_sysv_objects_of_a_uid_are_counted_and_removed |
@@ -46,6 +51,7 @@ from autograder.sandbox.process import StudentProcess
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SPARE_UIDS = range(61000, 61500)
+MALLOC_MMAP_THRESHOLD = 1 << 20   # see Sandbox.environment
 UID_LOCK_DIR = "/run/lock/autograder-uids"   # machine-wide: gradings in other /tmp namespaces see it
 # Also the folder older versions of this grader locked in, so that a checkout of
 # one and of the other on the same machine never share a uid.
@@ -70,14 +76,19 @@ def _try_lock(path):
 @dataclass
 class Limits:
     """Resource limits for one student process."""
-    memory_mb: int = 600             # resident memory, summed over its processes, plus shm it holds
+    memory_mb: int = 600             # peak resident memory, summed over its processes, plus shm it holds
     address_space_mb: int = 3072     # per process; torch alone maps ~700 MB
     cpu_seconds: int = 600           # for the whole life of the process
     processes: int = 64              # threads count too; only under a spare uid
     file_size_mb: int = 64
-    disk_mb: int = 256               # everything in its scratch folder
+    disk_mb: int = 256               # everything in its scratch folder, deleted files still open included
+    files: int = 4096                # entries in its scratch folder, deleted files still open included
     open_files: int = 64
     threads: int = 1                 # OMP/MKL/torch threads
+    # For the student's message about memory only: what an idle worker takes (its share of
+    # memory_mb) and the grading machine's size (0: not stated).
+    baseline_mb: int = 0
+    container_mb: int = 0
 
     def rlimits(self, spare_uid):
         limits = {
@@ -112,6 +123,23 @@ def _remove_files_owned_by(uid):
                     os.unlink(entry.path)
             except OSError:
                 pass
+
+
+def worker_environment(home, threads):
+    """The environment of a student's process (and of the memory probe that measures an idle one)."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
+           "MPLBACKEND": "Agg", "MPLCONFIGDIR": home, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    # A fixed threshold turns off glibc's sliding one: blocks of 1 MB and more (a batch's
+    # activations, a copy of the data) are mapped and given back whole when freed, instead of
+    # being carved from a heap that fragments. Without it the same ConvNet training peaked
+    # at 625 MB or at 1,900 MB from one run to the next; with it, 460 MB every time.
+    env["MALLOC_MMAP_THRESHOLD_"] = str(MALLOC_MMAP_THRESHOLD)
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # kept: see the machine notes
+        if var in os.environ:
+            env[var] = os.environ[var]
+    return env
 
 
 class Sandbox:
@@ -213,15 +241,7 @@ class Sandbox:
             return False
 
     def environment(self, threads):
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": self.scratch_dir,
-               "TMPDIR": self.scratch_dir, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-               "MPLCONFIGDIR": self.scratch_dir, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env[var] = str(threads)
-        for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # kept: see the machine notes
-            if var in os.environ:
-                env[var] = os.environ[var]
-        return env
+        return worker_environment(self.scratch_dir, threads)
 
     def confinement(self, limits):
         """What the worker applies to itself before importing the student's module."""
@@ -247,9 +267,19 @@ class Sandbox:
         return processes.descendants(os.getpid())
 
     def reap_orphans(self, pids):
-        """Collect orphans that ended (their CPU is added to :attr:`reaped_cpu`)."""
-        orphans = [p for p in pids if p not in self.workers]
-        self.reaped_cpu += processes.reap(orphans)
+        """Collect orphans that ended (their CPU is added to :attr:`reaped_cpu`); returns the
+        :class:`~autograder.sandbox.processes.Reaped` (their memory peaks, for the watchdog)."""
+        reaped = processes.reap([p for p in pids if p not in self.workers])
+        self.reaped_cpu += reaped.cpu_seconds
+        return reaped
+
+    def pause(self):
+        """Stop every process of the sandbox (SIGSTOP; see :func:`processes.stop_all`). Returns False
+        if one would not stop in time."""
+        return processes.stop_all(self.process_ids)
+
+    def resume(self):
+        processes.resume_all(self.process_ids())
 
     def memory_outside_mappings(self, pids):
         """Memory the student holds that no process's page count shows: memfds and shm files
@@ -275,7 +305,8 @@ class Sandbox:
         self._reap_zombies()
 
     def _reap_zombies(self):
-        self.reaped_cpu += processes.reap([p for p in processes.children(os.getpid()) if p not in self.workers])
+        self.reaped_cpu += processes.reap([p for p in processes.children(os.getpid())
+                                            if p not in self.workers]).cpu_seconds
 
     def close(self):
         self.kill_all()

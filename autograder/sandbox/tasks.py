@@ -58,8 +58,11 @@ def _load_images(data_dir, name):
 
 
 def _float_rows(images):
-    """uint8 (n, 28, 28) -> float32 (n, 784) in [0, 1]."""
-    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+    """uint8 (n, 28, 28) -> float32 (n, 784) in [0, 1], divided in place: one float copy of the
+    images at a time (the grader's data in the sandbox is not the student's to pay for)."""
+    rows = images.reshape(len(images), -1).astype(np.float32)
+    rows /= np.float32(255)
+    return rows
 
 
 def train_numpy_mlp(module, data_dir, seed, hyperparams):
@@ -131,11 +134,11 @@ def train_torch_model(module, kind, config, data_dir, seed):
     model.eval()
     if kind in GRADER_SIDE_KINDS:
         return {"state": _state(model), "losses": losses, "cpu_seconds": seconds}
-    test = _float_rows(_load_images(data_dir, "test_images.npy"))
+    test = _load_images(data_dir, "test_images.npy")
     predictions = []
     with torch.no_grad():
         for start in range(0, len(test), PREDICT_BATCH):
-            logits = model(_inputs(kind, test[start:start + PREDICT_BATCH]))
+            logits = model(_inputs(kind, _float_rows(test[start:start + PREDICT_BATCH])))
             predictions.append(np.asarray(logits.argmax(dim=1).cpu().numpy(), dtype=np.int64))
     return {"predictions": np.concatenate(predictions), "losses": losses, "cpu_seconds": seconds}
 

@@ -1,6 +1,7 @@
 """Proxy for one student module running in the sandbox: calls, values and tasks as plain data."""
 from autograder import config
 from autograder.errors import MissingName, ModuleUnavailable, StudentError, StudentTimeout
+from autograder.sandbox.budget import baseline_kind
 from autograder.sandbox.sandbox import Limits
 
 
@@ -27,7 +28,9 @@ class StudentModule:
         if self._process is None:
             budget = self.context.memory
             limits = Limits(memory_mb=budget.memory_mb(self.name),
-                            address_space_mb=budget.address_space_mb(self.name, Limits.address_space_mb))
+                            address_space_mb=budget.address_space_mb(self.name, Limits.address_space_mb),
+                            baseline_mb=budget.baseline(baseline_kind(self.name))["peak_mb"],
+                            container_mb=budget.container_mb)
             import_timeout = max(1.0, min(config.IMPORT_TIMEOUT, self.context.remaining()))
             try:
                 self._process = self.context.sandbox.start(self.name, limits, import_timeout)

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from tests.helpers_results import validate
 
 GRADER_DIRS = ("autograder", "reference", "tests")
 MAX_GRADER_MEMORY_MB = 200   # the grader's own process; the student's has the rest of 768 MB
+MACHINE_MB = 768             # each grading's whole tree stays inside Gradescope's default machine
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Grading:
     late_leftovers: list = field(default_factory=list)
     results_changed_later: bool = False
     litter: list = field(default_factory=list)   # what the planned cleanup removed
+    tree_peak_mb: float = 0.0   # memory of the grading's whole process tree (PSS), sampled
 
     @property
     def key(self):
@@ -89,7 +92,46 @@ def finished(corpus, key):
     assert not g.leftovers, f"{g.describe()}: processes of the student still alive after it: {g.leftovers}"
     grader_memory = g.results.get("extra_data", {}).get("grader_peak_memory_mb", 0)
     assert grader_memory < MAX_GRADER_MEMORY_MB, f"{g.describe()}: the grader itself peaked at {grader_memory} MB"
+    if not _torch_is_a_cuda_build(g.results):   # a CUDA build's idle worker alone is larger than the machine
+        assert g.tree_peak_mb < MACHINE_MB, f"{g.describe()}: the whole tree reached {g.tree_peak_mb:.0f} MB"
     return g
+
+
+def _torch_is_a_cuda_build(results):
+    baselines = results.get("extra_data", {}).get("memory", {}).get("baselines", {})
+    return bool((baselines.get("torch") or {}).get("cuda"))
+
+
+def proportional_size(pid):
+    """Bytes of PSS (each shared page split among the processes that map it), 0 if ``pid`` is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+class TreeMemory(threading.Thread):
+    """Samples every 20 ms the memory of a process and its descendants, an outside view of what the
+    machine holds for a grading: PSS summed, so that the pages a fork bomb's children share with
+    their parent count once, as the machine counts them (the watchdog counts them in each child)."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+        self.start()
+
+    def run(self):
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, sum(proportional_size(p) for p in processes.tree(self.pid)))
+
+    def stop(self):
+        self._done.set()
+        self.join()
+        return self.peak / 2 ** 20
 
 
 # ----------------------------------------------------------------------------- the spare uid's leftovers
@@ -197,12 +239,14 @@ def run(grading, before=None):
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    sampler = TreeMemory(process.pid)
     try:
         grading.stdout, grading.stderr = process.communicate(timeout=planned.timeout)
     except subprocess.TimeoutExpired:
         grading.timed_out = True
         processes.kill_tree(process.pid)
         grading.stdout, grading.stderr = process.communicate()
+    grading.tree_peak_mb = sampler.stop()
     grading.seconds = time.monotonic() - started
     grading.returncode = process.returncode
     if os.path.exists(grading.results_path):
@@ -301,5 +345,7 @@ def grade_corpus(planned, workdir, jobs):
     corpus = Corpus(workdir, isolated, {g.key: g for g in gradings}, skipped, digest_before,
                     grader_files_digest(), seconds)
     print(f"\ncorpus: {len(gradings)} gradings in {seconds:.0f} s with {jobs} at a time; slowest: "
-          + ", ".join(f"{g.key} {g.seconds:.0f} s" for g in sorted(gradings, key=lambda g: -g.seconds)[:5]))
+          + ", ".join(f"{g.key} {g.seconds:.0f} s" for g in sorted(gradings, key=lambda g: -g.seconds)[:5])
+          + "; largest trees (PSS, sampled): "
+          + ", ".join(f"{g.key} {g.tree_peak_mb:.0f} MB" for g in sorted(gradings, key=lambda g: -g.tree_peak_mb)[:5]))
     return corpus

@@ -41,6 +41,7 @@ class Hostile:
     companion: Optional[Callable] = None  # companion(workdir, results_dir) -> (start, stop) around the grading
     cleanup: Optional[Callable] = None    # cleanup(uid) -> paths the case left that had to be removed
     check: Optional[Callable] = None      # check(corpus, grading, case, results) instead of the score checks
+    also_check: Optional[Callable] = None   # also_check(grading) after the score checks
 
     def submission(self, workdir):
         """The submission folder (or zip) of this case, built under ``workdir``."""
@@ -130,5 +131,19 @@ HOSTILE_CASES = [
     Hostile("bool_losses", "train_torch returns its Fashion-MNIST losses as a 47-million-entry bool array",
             parts=("torch_models",), base=True, affected_tests=("5.8", "5.9", "5.10"), training=True, timeout=400.0,
             message=r"47,185,920 entries", max_tree_mb=768),
+]
+HOSTILE_CASES += [   # issue 14: the sandbox for its whole life, disk that nothing hides, sockets
+    Hostile("late_allocation", "softmax answers, then a thread it started allocates 1.3 GB while the grader "
+            "judges", base=True, affected=(), min_other_share=0.6),
+    Hostile("deleted_open_files", "softmax holds 1.2 GB in deleted files still open", base=True,
+            affected=("softmax",), message=r"deleted files still open"),
+    # On a slow or busy disk the call's time limit may come first (the file count is checked on
+    # its own in test_sandbox_watch): either way softmax is stopped and its folder emptied.
+    Hostile("many_files", "softmax creates 100,001 empty files, then 600 MB", base=True, affected=("softmax",),
+            message=r"more than 4,096 files|did not finish within .*folder past the disk budget|ran out of time"),
+    Hostile("host_socket", "sigmoid is right only if it reaches a path-named AF_UNIX socket of a host service",
+            base=True, affected=("sigmoid",), companion=tricks.host_service, also_check=tricks.host_service_unreached),
+    Hostile("abstract_bind", "softmax is right only if it can bind an abstract socket name", base=True,
+            affected=("softmax",)),
 ]
 HOSTILE_BY_NAME = {c.name: c for c in HOSTILE_CASES}

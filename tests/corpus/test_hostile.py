@@ -56,6 +56,8 @@ def test_hostile_submission_is_contained(corpus, name):
     for t in checked:
         if lost_points(t):
             assert (t.get("output") or "").strip(), f"test {t['number']} lost points without a message"
+    if case.also_check is not None:
+        case.also_check(g)
 
 
 def _check_scores(corpus, g, case, tests):

@@ -10,8 +10,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zipfile
@@ -185,3 +187,65 @@ def _notebook(folder, text):
     with open(os.path.join(folder, "homework.ipynb"), "w", encoding="utf-8") as f:
         f.write(text)
     return folder
+
+
+# ----------------------------------------------------------------------------- host_socket
+
+HOST_SERVICE = "/tmp/autograder-corpus-host-service.sock"   # as in hostile/host_socket/calculus.py
+HOST_CONNECTIONS = "host_service_connections"
+
+
+class HostService(threading.Thread):
+    """A service of the host any local process may talk to: a path-named AF_UNIX socket of mode 0777
+    that answers "host secrets". Counts who connected."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        if os.path.exists(path):
+            os.unlink(path)
+        self.path, self.connections, self._done = path, 0, threading.Event()
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(path)
+        os.chmod(path, 0o777)
+        self.server.listen(8)
+        self.server.settimeout(0.2)
+        self.start()
+
+    def run(self):
+        while not self._done.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            with connection:
+                connection.sendall(b"host secrets")
+
+    def stop(self):
+        self._done.set()
+        self.join()
+        self.server.close()
+        os.unlink(self.path)
+        return self.connections
+
+
+def host_service(workdir, results_dir):
+    """(start, stop): the host's service runs while the case is graded; the count of connections is
+    written beside the submission."""
+    state = {}
+
+    def start():
+        state["service"] = HostService(HOST_SERVICE)
+
+    def stop():
+        if "service" in state:
+            with open(os.path.join(workdir, HOST_CONNECTIONS), "w") as f:
+                f.write(str(state.pop("service").stop()))
+
+    return start, stop
+
+
+def host_service_unreached(g):
+    with open(os.path.join(os.path.dirname(g.submission), HOST_CONNECTIONS)) as f:
+        connections = int(f.read())
+    assert connections == 0, f"{g.describe()}: the host's service was reached {connections} time(s)"

@@ -12,7 +12,10 @@ VARIANT_STYLES = {
     "vectorised": "other stable formulas (tanh sigmoid, logaddexp.reduce, lstsq ridge), einsum, arrays",
     "zipped": "a zip with one nested folder, files importing each other and a helper module",
     "logprob_adam": "vectorised, with models returning log-probabilities and torch.optim.Adam as an option",
+    "small_convnet": "vectorised, with issue 14's ConvNetDropout (3x3 conv of 32 channels, BatchNorm, max-pool, "
+                     "dropout, linear: 54,474 parameters) trained with Adam at batch size 64",
 }
+TORCH_ONLY_VARIANTS = ("logprob_adam", "small_convnet")   # vectorised's other four files
 TRAINING_VARIANT = "zipped"     # the one variant graded with Fashion-MNIST training
 BASE_VARIANT = "vectorised"     # the correct functions that hostile files build on
 
@@ -33,11 +36,11 @@ def build_zipped_variant(destination):
     return path
 
 
-def build_logprob_adam_variant(destination):
-    """variants/vectorised with torch_models.py from variants/logprob_adam."""
-    folder = os.path.join(destination, "logprob_adam")
+def build_torch_only_variant(style, destination):
+    """variants/vectorised with torch_models.py from variants/<style>."""
+    folder = os.path.join(destination, style)
     shutil.copytree(os.path.join(VARIANTS, BASE_VARIANT), folder)
-    shutil.copy(os.path.join(VARIANTS, "logprob_adam", "torch_models.py"), folder)
+    shutil.copy(os.path.join(VARIANTS, style, "torch_models.py"), folder)
     return folder
 
 
@@ -45,6 +48,6 @@ def variant_path(style, workdir):
     """The submission (folder or zip) of a variant, built under ``workdir`` when it needs building."""
     if style == "zipped":
         return build_zipped_variant(workdir)
-    if style == "logprob_adam":
-        return build_logprob_adam_variant(workdir)
+    if style in TORCH_ONLY_VARIANTS:
+        return build_torch_only_variant(style, workdir)
     return os.path.join(VARIANTS, style)
