@@ -1,6 +1,7 @@
 """What the graded tests of linear_models.py call: expected values, classic mistakes, replays and checks."""
 import numpy as np
 
+from autograder.judge import replays, training
 from autograder.judge.compare import as_array, assert_shape, assert_true, describe, format_inputs
 from autograder.sandbox import calls
 from reference import linear_models as ref
@@ -50,3 +51,46 @@ def blobs(rng, n, d, m, spread=1.0):
     y = np.arange(n) % m
     return centres[y] + rng.normal(0, spread, size=(n, d)), y
 
+
+
+REPLAY_WORDS = training.Words(
+    step="W - lr * dW, b - lr * db with the gradient of the mini-batch's mean cost (softmax_regression_grad)",
+    initial="zeros", fresh_order=training.NUMPY_ORDER, together=training.NUMPY_TOGETHER)
+
+
+def replay_gradient(params, X, y):
+    dW, db = ref.softmax_regression_grad(X, y, params["W"], params["b"])
+    return {"W": dW, "b": db}
+
+
+def trained_from_zeros(module, X, y, m, lr, epochs, batch_size, seed):
+    """One training on float32 data (the contract's float32 rule) as the replays see it, and its call."""
+    W, b, _, what = train(module, X, y, m, lr, epochs, batch_size, seed)
+    start = {"W": np.zeros((m, X.shape[1])), "b": np.zeros(m)}
+    return training.Run(X, y, start, {"W": W, "b": b}), what
+
+
+def check_epoch_replays(module, rng):
+    """Two epochs on 5 examples with batch_size 2, from 3 seeds, replayed here for every way of forming
+    the mini-batches (judge/replays.py): every batch used, the partial one too, a fresh order each epoch."""
+    n, m, lr, epochs, batch_size = 5, 3, 0.5, 2, 2
+    runs = []
+    for _ in range(3):
+        X = rng.normal(size=(n, 2)).astype(np.float32)
+        y = rng.permutation(np.array([0, 1, 2, 1, 1]))
+        run, what = trained_from_zeros(module, X, y, m, lr, epochs, batch_size, int(rng.integers(2 ** 31)))
+        runs.append(run)
+    training.check_epochs(runs, replay_gradient, replays.SGD(lr), batch_size, epochs,
+                          what + f" on {n} float32 points in 2-D (3 mini-batches per epoch, the last of 1 example)",
+                          REPLAY_WORDS)
+
+
+def check_shuffled_together(module, rng):
+    """One full batch of 6 examples of 4 classes: a step on mismatched (x, label) pairs is recognised."""
+    n, m, lr = 6, 4, 0.5
+    for _ in range(2):   # a mismatch that happens to keep every label in place goes unseen once, not twice
+        X = rng.normal(size=(n, 2)).astype(np.float32)
+        y = rng.permutation(np.array([0, 0, 1, 1, 2, 3]))   # unbalanced: the gradient at zero weights is not 0
+        run, what = trained_from_zeros(module, X, y, m, lr, 1, n, int(rng.integers(2 ** 31)))
+        training.check_together(run, replay_gradient, lr, what + f" on {n} float32 points of {m} classes (one "
+                                "step on the whole set)", REPLAY_WORDS)
