@@ -337,7 +337,7 @@ def test_train_mlp_history(mlp, set_score=None):
 
 @graded("3.13", 2, tags=("mlp", "train_mlp"), partial=True)
 def test_train_mlp_learns(mlp, grading, rng, set_score=None):
-    """train_mlp: one epoch is n / batch_size steps of -lr * gradient (penalty included), reshuffled each epoch; learns"""
+    """train_mlp: n / batch_size steps of -lr * gradient per epoch (penalty included), reshuffled; learns"""
 
     def steps():
         # With a tiny learning rate the parameters barely move, so after one epoch
