@@ -63,7 +63,14 @@ VARIANT_STYLES = {
     "vectorised": "other stable formulas (tanh sigmoid, logaddexp.reduce, lstsq ridge), einsum, arrays",
     "zipped": "a zip with one nested folder, files importing each other and a helper module",
     "logprob_adam": "vectorised, with models returning log-probabilities and torch.optim.Adam as an option",
+    "float32_paramlists": "vectorised, with float32 training where the data is float32, rng.choice orders, an MLP "
+                          "in two nn.ParameterLists, a BatchNorm ConvNet, a DataLoader with a generator and "
+                          "reduction='sum' / batch size, eval() between epochs",
+    "float32_data": "vectorised, with float32 data and float64 parameters, rng.shuffle, np.array_split batches, "
+                    "an OrderedDict MLP, a LogisticRegression of plain (in, out) parameters, index_select",
 }
+# Variants whose files are appended to variants/vectorised's (they redefine some functions).
+OVERLAY_VARIANTS = ("float32_paramlists", "float32_data")
 
 
 def build_zipped_variant(destination):
@@ -90,11 +97,25 @@ def build_logprob_adam_variant(destination):
     return folder
 
 
+def build_overlay_variant(style, destination):
+    """variants/vectorised with each file of variants/<style> appended to the module of the same name."""
+    folder = os.path.join(destination, style)
+    shutil.copytree(os.path.join(VARIANTS, BASE_VARIANT), folder)
+    for name in sorted(os.listdir(os.path.join(VARIANTS, style))):
+        with open(os.path.join(VARIANTS, style, name), encoding="utf-8") as f:
+            overlay = f.read()
+        with open(os.path.join(folder, name), "a", encoding="utf-8") as f:
+            f.write(overlay)
+    return folder
+
+
 def variant_path(style, workdir):
     if style == "zipped":
         return build_zipped_variant(workdir)
     if style == "logprob_adam":
         return build_logprob_adam_variant(workdir)
+    if style in OVERLAY_VARIANTS:
+        return build_overlay_variant(style, workdir)
     return os.path.join(VARIANTS, style)
 
 
