@@ -308,7 +308,8 @@ MUTANTS = [
       "the same order in every epoch", message="visit the mini-batches in the same order"),
     M("train_torch_drops_partial_batch", "torch_models", "train_torch",
       "        for start in range(0, n, batch_size):\n            idx = order[start:start + batch_size]",
-      "        for start in range(0, n - batch_size + 1, batch_size):\n            idx = order[start:start + batch_size]",
+      "        for start in range(0, n - batch_size + 1, batch_size):\n"
+      "            idx = order[start:start + batch_size]",
       "the last, partial mini-batch of each epoch is dropped",
       message="the last, partial mini-batch of each epoch is dropped"),
 ]

@@ -1,4 +1,4 @@
-"""The train_torch test's checks (autograder/judge/train_torch.py) on training functions run in this
+"""The train_torch test's checks (autograder/judge/torch_training.py) on training functions run in this
 process: the sandbox's task (autograder/sandbox/tasks.py, with its record of the dropout layer's mode
 during training steps) is called directly, without a sandbox in between.
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from autograder.errors import CheckFailed
-from autograder.judge import train_torch
+from autograder.judge import torch_training as train_torch
 from autograder.sandbox import tasks
 from tests import mutants as mutant_table
 

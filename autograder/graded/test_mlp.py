@@ -8,9 +8,10 @@ from autograder.judge import rounding
 from autograder.judge.compare import (as_array, assert_close, assert_keys, assert_number, assert_sequence,
                                       assert_true, describe, matches, score_cases)
 from autograder.judge.mlp import (GRAD_KEYS, PREDICT_CHUNK, REG_ALL, REG_CASES, TRAIN_TIMEOUT, call_init,
-                                  check_epochs, check_gradients, check_hyperparams, check_penalty_trained,
+                                  check_epochs, check_gradients, check_history_errors, check_hyperparams,
+                                  check_penalty_trained,
                                   check_shuffled_together, check_unchanged, check_uniform, decision_grid,
-                                  error_rate, error_rates, get_params, grad_mistakes, loss_mistakes, make_problem,
+                                  error_rate, get_params, grad_mistakes, loss_mistakes, make_problem,
                                   numerical_gradients, shared_draws, shown)
 from autograder.results.marks import graded, lazy
 from autograder.sandbox import calls
@@ -295,22 +296,7 @@ def test_train_mlp_history(mlp, set_score=None):
 
     def errors():
         params, curves = trained()
-        for key, (X_, y_) in [("train_error", (X, y)), ("valid_error", (X_valid, y_valid))]:
-            rates = error_rates(params, X_, y_)
-            expected = rates[0]
-            got = curves[key][-1]
-            assert_true(any(abs(got - rate) < 1e-9 or abs(got - 100 * rate) < 1e-7 for rate in rates),
-                        f"{what}: history['{key}'][-1] is {float(got)!r}, but the returned params misclassify "
-                        f"a fraction {expected!r} of those points (it should be the error rate after the last epoch).")
-        expected_ce = ref.loss(params, X_valid, y_valid)
-        expected_pen = ref.loss(params, X_valid, y_valid, hp["reg"])
-        got = curves["valid_loss"][-1]
-        tolerance = rounding.tolerances(expected_ce, *params.values())
-        # The contract does not say whether the validation loss includes the penalty: both are accepted.
-        assert_true(any(abs(got - value) <= tolerance["rtol"] * abs(value) + tolerance["atol"]
-                        for value in (expected_ce, expected_pen)),
-                    f"{what}: history['valid_loss'][-1] is {float(got)!r}, but the loss of the returned params on "
-                    f"the validation set is {expected_ce!r} ({expected_pen!r} with the penalty).")
+        check_history_errors(params, curves, (X, y), (X_valid, y_valid), hp["reg"], what)
 
     def without_validation():
         # rng omitted: train_mlp must then use a fresh default_rng(); inputs must not be modified.

@@ -9,15 +9,15 @@ import pytest
 
 from autograder import config
 from autograder.judge.compare import as_array, assert_close, assert_shape, assert_true, score_cases
-from autograder.judge.linear_chain import read_chain
-from autograder.judge.torch_models import (MODELS, affine_inputs, call_descent, call_dropout, check_dropout_draws,
+from autograder.judge.layers import read_layers
+from autograder.judge.torch_models import (affine_inputs, call_descent, call_dropout, check_dropout_draws,
                                            check_dropout_modes, check_dropout_training,
-                                           check_outputs_from_parameters, check_torch_hyperparams,
-                                           descent_mistakes, forward, gradient_descent, logits,
-                                           train_on_fashion_mnist)
-from autograder.judge.train_torch import (check_deterministic, check_epoch_replays, check_full_batch, check_learns,
-                                          check_momentum, check_shuffled_together, check_steps_and_mean_loss,
-                                          check_train_mode)
+                                           check_outputs_from_parameters, descent_mistakes, forward,
+                                           gradient_descent, logits)
+from autograder.judge.torch_training import (MODELS, check_deterministic, check_epoch_replays, check_full_batch,
+                                             check_learns, check_momentum, check_shuffled_together,
+                                             check_steps_and_mean_loss, check_torch_hyperparams, check_train_mode,
+                                             train_on_fashion_mnist)
 from autograder.results.marks import graded
 
 
@@ -126,7 +126,7 @@ def test_model_outputs(torch_models, rng, set_score=None):
         what = f"LogisticRegression(784, 10) on a float32 batch of shape {rows.shape}"
         found = forward(torch_models, "logreg", {}, rows, 0, "LogisticRegression")
         out = logits(found["eval"][0], what, n)
-        layers = read_chain(found["parameters"], [784, 10], "LogisticRegression(784, 10)", probe=(rows, out))
+        layers = read_layers(found["parameters"], [784, 10], "LogisticRegression(784, 10)", probe=(rows, out))
         check_outputs_from_parameters(out, layers, rows, what)
 
     def mlp():
@@ -136,7 +136,7 @@ def test_model_outputs(torch_models, rng, set_score=None):
         found = forward(torch_models, "mlp", config_, rows, 0, "MLP")
         out = logits(found["eval"][0], what, n)
         # Read by shape, whatever the containers; a missing layer (one per entry of hidden) is named.
-        layers = read_chain(found["parameters"], [784] + hidden + [10], f"MLP(784, {hidden}, 10)", probe=(rows, out))
+        layers = read_layers(found["parameters"], [784] + hidden + [10], f"MLP(784, {hidden}, 10)", probe=(rows, out))
         check_outputs_from_parameters(out, layers, rows, what)
 
     def convnet():

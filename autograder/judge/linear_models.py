@@ -1,8 +1,11 @@
 """What the graded tests of linear_models.py call: expected values, classic mistakes, replays and checks."""
 import numpy as np
 
-from autograder.judge import replays, training
-from autograder.judge.compare import as_array, assert_shape, assert_true, describe, format_inputs
+from autograder.judge import replays, rounding, training
+from autograder.judge.compare import (as_array, assert_close, assert_number, assert_sequence, assert_shape,
+                                      assert_true, describe, format_inputs)
+from autograder.judge.numerics import numerical_gradient
+from autograder.judge.properties import call_unmodified
 from autograder.sandbox import calls
 from reference import linear_models as ref
 
@@ -51,6 +54,149 @@ def blobs(rng, n, d, m, spread=1.0):
     y = np.arange(n) % m
     return centres[y] + rng.normal(0, spread, size=(n, d)), y
 
+
+def check_costs_per_epoch(run, X, y, m, epochs):
+    """costs: one per epoch, the last equal to cost_ce of the returned W, b on all of X, going down."""
+    W, b, costs, what = run()
+    costs = assert_sequence(costs, what + " -> costs")
+    assert_true(len(costs) == epochs,
+                f"{what}: costs has {len(costs)} entries; it should have one per epoch ({epochs}).")
+    final = ref.cost_ce(X, y, W, b)
+    tolerance = rounding.tolerances(final, X, W, b, run()[2])   # float32 results allowed their rounding
+    assert_true(abs(costs[-1] - final) <= tolerance["rtol"] * abs(final) + tolerance["atol"],
+                f"{what}: costs[-1] = {float(costs[-1])!r}, but cost_ce of the returned W, b on all of X "
+                f"is {final!r}. costs[e] must be the cost on the whole training set after epoch e "
+                "(not the cost of the last mini-batch, nor a running average).")
+    assert_true(costs[0] < np.log(m) and costs[-1] < costs[0],
+                f"{what}: the cost should go down: cost at W = 0 is log(m) = {np.log(m):.4f}, "
+                f"costs[0] = {costs[0]:.6g}, costs[-1] = {costs[-1]:.6g}.")
+
+
+def check_trained_close(W, b, W_ref, b_ref, X, what, inputs, mistakes_W):
+    """W and b equal the reference's; float32 results are allowed the rounding of their dtype."""
+    assert_close(W, W_ref, what + " -> W", inputs=inputs, mistakes=mistakes_W, **rounding.tolerances(W_ref, X, W, b))
+    assert_close(b, b_ref, what + " -> b", inputs=inputs, mistakes={"b never updated": np.zeros(len(b_ref))},
+                 **rounding.tolerances(b_ref, X, W, b))
+
+
+def check_reproducible(run, run_again, seed):
+    """Two runs with generators of the same seed give the same W, b."""
+    W1, b1, _, what = run()
+    W2, b2, _, _ = run_again()
+    assert_true(np.allclose(W1, W2, rtol=1e-9, atol=1e-12) and np.allclose(b1, b2, rtol=1e-9, atol=1e-12),
+                f"{what}: two runs with rng = np.random.default_rng({seed}) gave different W, b. "
+                "All randomness must come from the rng argument (rng.permutation(n)), not from "
+                "np.random.* or an unseeded generator.")
+
+
+def check_shuffled(run_a, run_b, seed_a, seed_b):
+    """Runs with two different seeds give different W: the examples are shuffled with rng."""
+    W1, _, _, what = run_a()
+    W2, _, _, _ = run_b()
+    assert_true(np.abs(W1 - W2).max() > 1e-8,
+                f"{what}: runs with two different seeds ({seed_a} and {seed_b}) gave the same W: "
+                "the examples should be shuffled with rng each epoch (e.g. rng.permutation(n)).")
+
+
+def check_near_reference(run, X, y, m, lr, epochs, batch_size, seed):
+    """The final cost is within the spread of the reference's over shuffles."""
+    W, b, _, what = run()
+    final = ref.cost_ce(X, y, W, b)
+    expected = ref_train(X, y, m, lr, epochs, batch_size, seed)[2][-1]
+    # Over 300 seeds the reference's final cost has a spread of 0.004 around
+    # ~0.34; 0.02 accepts any shuffling, and a step size off by a factor does not fit.
+    assert_true(abs(final - expected) <= 0.02,
+                f"{what}: cost_ce of the returned W, b on X is {final:.6g}; the reference "
+                f"implementation reaches {expected:.6g} with the same settings (any shuffle gives "
+                "within 0.02 of it). Check the step (mean gradient of each mini-batch, W -= lr dW, "
+                "b -= lr db), the number of steps per epoch (every example once), and that "
+                "training starts from zeros.")
+
+
+def check_gd_result(got, X, y, lr, w0_used, steps, what, inputs):
+    """linear_regression_gd's (w, costs) against the reference's, naming off-by-one steps, summed
+    gradients and ascent."""
+    w, costs = unpack(got, ["w", "costs"], what, inputs)
+    w_ref, costs_ref = ref.linear_regression_gd(X, y, lr, steps, w0_used)
+    costs = assert_sequence(costs, what + " -> costs")
+    assert_true(len(costs) == steps + 1,
+                f"{what}: costs has {len(costs)} entries; it should have n_steps + 1 = {steps + 1}: "
+                "the cost before each step and the cost after the last one"
+                + (" (is the cost at the starting point missing?)" if len(costs) == steps else "")
+                + format_inputs(inputs))
+    mistakes = {}
+    if steps:
+        mistakes = {"one step too few": ref.linear_regression_gd(X, y, lr, steps - 1, w0_used)[0],
+                    "one step too many": ref.linear_regression_gd(X, y, lr, steps + 1, w0_used)[0],
+                    "steps of lr times the summed gradient (sum instead of mean)":
+                    ref.linear_regression_gd(X, y, lr * len(y), steps, w0_used)[0],
+                    "w + lr * gradient (ascent: flipped sign)":
+                    ref.linear_regression_gd(X, y, -lr, steps, w0_used)[0]}
+    assert_close(w, w_ref, what + " -> w", inputs=inputs, mistakes=mistakes)
+    assert_close(costs, costs_ref, what + " -> costs", inputs=inputs,
+                 mistakes={"costs[0] is not the cost at the starting point":
+                           np.concatenate([costs_ref[1:], [np.nan]])})
+
+
+def moved(W, x, y, y_hat):
+    """W with row y += x and row y_hat -= x."""
+    new = W.copy()
+    new[y] += x
+    new[y_hat] -= x
+    return new
+
+def check_perceptron_update(linear_models, W, x, y, what_extra=""):
+    """perceptron_update(W, x, y) against the reference, naming one-row updates, swapped signs and
+    ties broken by the last index."""
+    inputs = {"W": W, "x": x, "y": y}
+    what = f"perceptron_update(W, x, y={y})"
+    scores = W @ x
+    first = int(np.argmax(scores))
+    last = len(scores) - 1 - int(np.argmax(scores[::-1]))
+    only_y = W.copy()
+    only_y[y] += x
+    mistakes = {"only row y updated (row y_hat -= x is missing)": only_y if first != y else None,
+                "signs swapped (row y -= x, row y_hat += x)":
+                moved(W, -x, y, first) if first != y else None,
+                "ties broken by the last index instead of the first":
+                (moved(W, x, y, last) if last != y else W) if last != first else None}
+    got = call_unmodified(linear_models, "perceptron_update", [W, x, y], ["W", "x", "y"], what)
+    assert_close(got, ref.perceptron_update(W, x, y), what + what_extra, inputs=inputs,
+                 mistakes=mistakes)
+
+
+def check_pair(got, expected, what, inputs, names):
+    """A returned pair (e.g. ``(dw, db)``) against the expected one, entry by entry."""
+    first, second = unpack(got, names, what, inputs)
+    assert_close(first, expected[0], f"{what} -> {names[0]}", inputs=inputs)
+    assert_close(second, expected[1], f"{what} -> {names[1]}", inputs=inputs)
+
+
+def logreg_grad_mistakes(X, y, w, b):
+    """The classic wrong ``(dw, db)`` of logreg_grad, by name."""
+    n = len(y)
+    dw_ref, db_ref = ref.logreg_grad(X, y, w, b)
+    r_nosig = X @ w + b - y
+    dw = {"sum instead of mean over the batch (the 1/n is missing)": n * dw_ref,
+          "X^T (y - sigma(z)): flipped sign": -dw_ref,
+          "the sigmoid is missing: X^T (Xw + b - y) / n": X.T @ r_nosig / n,
+          "b is missing inside the sigmoid": ref.logreg_grad(X, y, w, 0.0)[0]}
+    db = {"a bias gradient of zero: db is the mean of sigma(Xw + b) - y, not 0": 0.0,
+          "sum instead of mean over the batch (the 1/n is missing)": n * db_ref,
+          "the sigmoid is missing: mean(Xw + b - y)": r_nosig.mean(),
+          "b is missing inside the sigmoid": ref.logreg_grad(X, y, w, 0.0)[1]}
+    return dw, db
+
+
+def check_logreg_grad_fd(got_dw, got_db, X, y, w, b, what, inputs):
+    """The returned (dw, db) against central finite differences of the reference's logreg_cost."""
+    fd_w = numerical_gradient(lambda v: ref.logreg_cost(X, y, v, b), w)
+    fd_b = numerical_gradient(lambda v: ref.logreg_cost(X, y, w, float(v[0])), np.array([b]))[0]
+    assert_close(got_dw, fd_w, what + " -> dw (compared with finite differences of logreg_cost)",
+                 inputs=inputs, rtol=FD_RTOL, atol=FD_ATOL)
+    assert_close(assert_number(got_db, what + " -> db", inputs), fd_b,
+                 what + " -> db (compared with finite differences of logreg_cost)",
+                 inputs=inputs, rtol=FD_RTOL, atol=FD_ATOL)
 
 
 REPLAY_WORDS = training.Words(

@@ -237,6 +237,26 @@ def error_rates(params, X, y):
     return rates
 
 
+def check_history_errors(params, curves, train, valid, reg, what):
+    """history's last train_error, valid_error and valid_loss are those of the returned params (float32
+    parameters are allowed their rounding)."""
+    for key, (X, y) in (("train_error", train), ("valid_error", valid)):
+        rates = error_rates(params, X, y)
+        got = curves[key][-1]
+        assert_true(any(abs(got - rate) < 1e-9 or abs(got - 100 * rate) < 1e-7 for rate in rates),
+                    f"{what}: history['{key}'][-1] is {float(got)!r}, but the returned params misclassify "
+                    f"a fraction {rates[0]!r} of those points (it should be the error rate after the last epoch).")
+    expected_ce = ref.loss(params, *valid)
+    expected_pen = ref.loss(params, *valid, reg)
+    got = curves["valid_loss"][-1]
+    tolerance = rounding.tolerances(expected_ce, *params.values())
+    # The contract does not say whether the validation loss includes the penalty: both are accepted.
+    assert_true(any(abs(got - value) <= tolerance["rtol"] * abs(value) + tolerance["atol"]
+                    for value in (expected_ce, expected_pen)),
+                f"{what}: history['valid_loss'][-1] is {float(got)!r}, but the loss of the returned params on "
+                f"the validation set is {expected_ce!r} ({expected_pen!r} with the penalty).")
+
+
 def decision_grid(params, X, y, size=60, margin=0.25):
     """The class the returned params predict on a size x size grid around X (for the instructor's
     report, drawn there with coursedata.plots.plot_decision_regions); computed here, not by student code."""

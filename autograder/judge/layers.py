@@ -126,7 +126,7 @@ class _Arrays:
         return chain
 
 
-def forward(layers, X, relu=True):
+def linear_forward(layers, X, relu=True):
     """x W1^T + b1, ReLU, ..., x Wk^T + bk (float64), as nn.Linear layers with ReLU between them compute it
     (``relu=False``: without the ReLUs, a classic mistake)."""
     h = np.asarray(X, dtype=np.float64)
@@ -145,13 +145,13 @@ def log_softmax(z):
 
 def _agrees(layers, probe):
     rows, outputs = probe
-    expected = log_softmax(forward(layers, rows))
+    expected = log_softmax(linear_forward(layers, rows))
     with np.errstate(all="ignore"):
         got = log_softmax(outputs)
     return got.shape == expected.shape and bool(np.all(np.abs(got - expected) <= PROBE_RTOL * (1 + np.abs(expected))))
 
 
-def read_chain(parameters, sizes, name, probe=None):
+def read_layers(parameters, sizes, name, probe=None):
     """The ``[(W, b), ...]`` (W of shape (out, in), float64) of a model that the contract fixes as linear
     layers ``sizes[0] -> ... -> sizes[-1]`` with ReLU between them.
 

@@ -1,4 +1,4 @@
-"""Reading LogisticRegression and MLP by shape (autograder/judge/linear_chain.py), from what the
+"""Reading LogisticRegression and MLP by shape (autograder/judge/layers.py), from what the
 sandbox's task sends (autograder/sandbox/tasks.py: parameters by shape, outputs on probe rows).
 
 Every layout the contract allows is read so that the grader's forward pass gives the model's own
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder.errors import CheckFailed
-from autograder.judge.linear_chain import forward, read_chain
+from autograder.judge.layers import linear_forward, read_layers
 from autograder.sandbox.tasks import _eval_outputs as probe_outputs
 from autograder.sandbox.tasks import parameters_by_shape
 
@@ -114,8 +114,8 @@ def test_every_layout_the_contract_allows_is_read(layout, with_probe):
     sizes = [784, *hidden, 10]
     outputs = probe_outputs(model, rows())
     sent = parameters_by_shape(model, sizes)
-    layers = read_chain(sent["parameters"], sizes, layout, probe=(rows(), outputs) if with_probe else None)
-    assert np.allclose(forward(layers, rows()), outputs, rtol=1e-4, atol=1e-5)
+    layers = read_layers(sent["parameters"], sizes, layout, probe=(rows(), outputs) if with_probe else None)
+    assert np.allclose(linear_forward(layers, rows()), outputs, rtol=1e-4, atol=1e-5)
 
 
 def test_the_outputs_decide_between_biases_of_the_same_shape_registered_out_of_order():
@@ -124,8 +124,8 @@ def test_the_outputs_decide_between_biases_of_the_same_shape_registered_out_of_o
     weights = [w.detach().numpy() for w in model.weights]
     biases = [b.detach().numpy() for b in model.biases]
     swapped = [["weights.0", weights[0]], ["weights.1", weights[1]], ["biases.1", biases[1]], ["biases.0", biases[0]]]
-    layers = read_chain(swapped, [784, 10, 10], "swapped", probe=(rows(), probe_outputs(model, rows())))
-    assert np.allclose(forward(layers, rows()), probe_outputs(model, rows()), rtol=1e-4, atol=1e-5)
+    layers = read_layers(swapped, [784, 10, 10], "swapped", probe=(rows(), probe_outputs(model, rows())))
+    assert np.allclose(linear_forward(layers, rows()), probe_outputs(model, rows()), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("make, hidden, message", [
@@ -138,7 +138,7 @@ def test_the_outputs_decide_between_biases_of_the_same_shape_registered_out_of_o
 def test_what_cannot_be_read_is_refused_and_named(make, hidden, message):
     sizes = [784, *hidden, 10]
     with pytest.raises(CheckFailed, match=message):
-        read_chain(parameters_by_shape(make(), sizes)["parameters"], sizes, "the model")
+        read_layers(parameters_by_shape(make(), sizes)["parameters"], sizes, "the model")
 
 
 def test_a_parameter_of_no_layer_shape_is_not_sent_whatever_its_size():
@@ -148,7 +148,7 @@ def test_a_parameter_of_no_layer_shape_is_not_sent_whatever_its_size():
     assert [name for name, value in sent["parameters"] if not isinstance(value, np.ndarray)] == ["huge"]
     assert sent["buffers"] == [["mean", [784]]]
     with pytest.raises(CheckFailed, match=r"huge \(3000, 3000\)"):
-        read_chain(sent["parameters"], [784, 32, 10], "the model")
+        read_layers(sent["parameters"], [784, 32, 10], "the model")
 
 
 def test_many_layers_of_one_size_are_read_in_registration_order_without_a_combinatorial_search():
@@ -156,5 +156,5 @@ def test_many_layers_of_one_size_are_read_in_registration_order_without_a_combin
     hidden = [8] * 12
     model = ParameterLists(784, hidden, 10).eval()
     sent = parameters_by_shape(model, [784, *hidden, 10])
-    layers = read_chain(sent["parameters"], [784, *hidden, 10], "deep", probe=(rows(), probe_outputs(model, rows())))
-    assert np.allclose(forward(layers, rows()), probe_outputs(model, rows()), rtol=1e-4, atol=1e-5)
+    layers = read_layers(sent["parameters"], [784, *hidden, 10], "deep", probe=(rows(), probe_outputs(model, rows())))
+    assert np.allclose(linear_forward(layers, rows()), probe_outputs(model, rows()), rtol=1e-4, atol=1e-5)
