@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder.judge import rounding
+from autograder.judge.rounding import relative_gap, size_of
 
 # Replays are cheap (a few microseconds per step), but their number grows as
 # cuts ** epochs: the problems are sized to stay far below these.
@@ -101,7 +101,7 @@ def search(gradient, rule, start, end, X, y, batch_size, epochs, rtol, keep_part
     parameters' size) of ``end``."""
     start, end = _float_params(start), _float_params(end)
     keys = sorted(start)
-    scale = rounding.size_of(*start.values(), *end.values())
+    scale = size_of(*start.values(), *end.values())
     X = np.asarray(X, dtype=np.float64)
     cuts = epoch_cuts(len(X), batch_size, keep_partial)
     steps = sum(len(cuts) ** (e + 1) * len(cuts[0]) for e in range(epochs))
@@ -123,7 +123,7 @@ def search(gradient, rule, start, end, X, y, batch_size, epochs, rtol, keep_part
         frontier = [(path + (cut,), _run_epoch(rule, state, cut, grads, path)) for path, state in frontier
                     for cut in cuts]
     for path, state in frontier:
-        distance = rounding.gap(state["params"], end, keys, scale)
+        distance = relative_gap(state["params"], end, keys, scale)
         result.smallest_gap = min(result.smallest_gap, distance)
         if distance <= rtol:
             result.found.append(path)
@@ -176,12 +176,12 @@ def one_full_batch_step(gradient, lr, start, end, X, y, rtol):
     different permutations), else None; with the smallest gap found."""
     start, end = _float_params(start), _float_params(end)
     keys = sorted(start)
-    scale = rounding.size_of(*start.values(), *end.values())
+    scale = size_of(*start.values(), *end.values())
     X = np.asarray(X, dtype=np.float64)
     smallest = np.inf
     for i, labels in enumerate(relabelings(y)):
         grads = gradient(start, X, np.asarray(labels))
-        distance = rounding.gap({k: start[k] - lr * grads[k] for k in keys}, end, keys, scale)
+        distance = relative_gap({k: start[k] - lr * grads[k] for k in keys}, end, keys, scale)
         smallest = min(smallest, distance)
         if distance <= rtol:
             return ("paired" if i == 0 else "apart"), smallest

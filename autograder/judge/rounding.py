@@ -70,7 +70,7 @@ def size_of(*arrays):
     return max(largest + [1e-12])
 
 
-def gap(got, expected, keys, scale):
+def relative_gap(got, expected, keys, scale):
     """The largest entrywise difference between two parameter dicts, relative to ``scale``."""
     with np.errstate(all="ignore"):
         worst = max(float(np.max(np.abs(np.asarray(got[k], dtype=float) - np.asarray(expected[k], dtype=float))))

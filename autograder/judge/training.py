@@ -13,7 +13,9 @@ import numpy as np
 
 from autograder.errors import CheckFailed
 from autograder.judge.compare import format_inputs
-from autograder.judge import replays, rounding
+from autograder.judge.replays import SGD, first_rule_that_matches, one_full_batch_step
+from autograder.judge.replays import search_with_and_without_partial
+from autograder.judge.rounding import coarsest, dtype_problem, explain_gap, relative_gap, rounding_rtol, size_of
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ TORCH_TOGETHER = "index X and y with the same order: X[idx] with y[idx], or a Te
 
 
 def _check_precision(returned, what):
-    problem = rounding.dtype_problem(returned, what)
+    problem = dtype_problem(returned, what)
     if problem:
         raise CheckFailed(problem)
 
@@ -55,8 +57,8 @@ def check_epochs(runs, gradient, rule, batch_size, epochs, what, words):
     verdicts = []
     for run in runs:
         _check_precision(run.end, what)
-        rtol = rounding.rounding_rtol(rounding.coarsest(run.X, run.start, run.end))
-        found = replays.search_with_and_without_partial(gradient, rule, run.start, run.end, run.X, run.y,
+        rtol = rounding_rtol(coarsest(run.X, run.start, run.end))
+        found = search_with_and_without_partial(gradient, rule, run.start, run.end, run.X, run.y,
                                                          batch_size, epochs, rtol)
         data = format_inputs({"X": run.X, "y": run.y})
         if not found.found:
@@ -64,7 +66,7 @@ def check_epochs(runs, gradient, rule, batch_size, epochs, what, words):
                 f"{what}: the returned parameters are not those of SGD from the initial parameters ({words.initial}) "
                 f"over {epochs} epochs of mini-batches of a permutation of the examples, for any permutation. Each "
                 f"step is {words.step}, with the rows of X and the labels y shuffled by the same permutation. "
-                + rounding.explain_gap(found.smallest_gap, rtol, rounding.coarsest(run.X, run.start, run.end))
+                + explain_gap(found.smallest_gap, rtol, coarsest(run.X, run.start, run.end))
                 + data)
         if not found.partial_used:
             raise CheckFailed(
@@ -72,7 +74,7 @@ def check_epochs(runs, gradient, rule, batch_size, epochs, what, words):
                 "without it. Use every example: for start in range(0, n, batch_size) makes the leftover examples "
                 "the last mini-batch." + data)
         verdicts.append(found.found)
-    if not any(all(len(set(path)) == len(path) for path in found) for found in verdicts):
+    if not any(all(len(set(path)) > 1 for path in found) for found in verdicts):   # some run surely reshuffled
         example = verdicts[0][0][0]
         raise CheckFailed(
             f"{what}, from {len(runs)} seeds: each time the parameters are those of epochs that visit the "
@@ -82,9 +84,9 @@ def check_epochs(runs, gradient, rule, batch_size, epochs, what, words):
 def check_together(run, gradient, lr, what, words):
     """One step on the whole set (batch_size = n): the step of the examples as they are paired."""
     _check_precision(run.end, what)
-    dtype = rounding.coarsest(run.X, run.start, run.end)
-    rtol = rounding.rounding_rtol(dtype)
-    verdict, smallest = replays.one_full_batch_step(gradient, lr, run.start, run.end, run.X, run.y, rtol)
+    dtype = coarsest(run.X, run.start, run.end)
+    rtol = rounding_rtol(dtype)
+    verdict, smallest = one_full_batch_step(gradient, lr, run.start, run.end, run.X, run.y, rtol)
     data = format_inputs({"X": run.X, "y": run.y})
     if verdict == "apart":
         raise CheckFailed(f"{what}: the step used the rows of X with the labels of other examples: X and y were "
@@ -93,17 +95,17 @@ def check_together(run, gradient, lr, what, words):
     if verdict is None:
         raise CheckFailed(f"{what}: the returned parameters are not one step {words.step} on the whole set from "
                           f"the initial parameters ({words.initial}). "
-                          + rounding.explain_gap(smallest, rtol, dtype) + data)
+                          + explain_gap(smallest, rtol, dtype) + data)
 
 
 def check_rule(run, expected, mistakes, gradient, batch_size, epochs, what, words):
     """The parameters are the replay of the ``expected`` rule (an SGD); else name the first of
     ``mistakes`` (description -> SGD) whose replay they are."""
     _check_precision(run.end, what)
-    dtype = rounding.coarsest(run.X, run.start, run.end)
-    rtol = rounding.rounding_rtol(dtype)
+    dtype = coarsest(run.X, run.start, run.end)
+    rtol = rounding_rtol(dtype)
     rules = {"": expected, **mistakes}
-    name, found = replays.first_rule_that_matches(rules, gradient, run.start, run.end, run.X, run.y, batch_size,
+    name, found = first_rule_that_matches(rules, gradient, run.start, run.end, run.X, run.y, batch_size,
                                                   epochs, rtol)
     data = format_inputs({"X": run.X, "y": run.y})
     if name == "":
@@ -112,7 +114,7 @@ def check_rule(run, expected, mistakes, gradient, batch_size, epochs, what, word
         raise CheckFailed(f"{what}: the parameters are not those of the expected update ({words.step}); they are "
                           f"those of a classic mistake: {name}." + data)
     raise CheckFailed(f"{what}: the returned parameters are not those of {epochs} epochs of {words.step} for any "
-                      f"order of the examples. " + rounding.explain_gap(found.smallest_gap, rtol, dtype) + data)
+                      f"order of the examples. " + explain_gap(found.smallest_gap, rtol, dtype) + data)
 
 
 def momentum_mistakes(lr, momentum):
@@ -120,17 +122,17 @@ def momentum_mistakes(lr, momentum):
     return {
         "the optimizer is created anew in every epoch (inside the epoch loop), so its momentum restarts from "
         "zero each epoch: create it once, before the loop":
-            replays.SGD(lr, momentum, restart_each_epoch=True),
+            SGD(lr, momentum, restart_each_epoch=True),
         "the momentum option is ignored (plain SGD): pass the options on to the optimizer, "
-        "torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)": replays.SGD(lr),
+        "torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)": SGD(lr),
         "momentum written as an exponential average, buffer = momentum * buffer + (1 - momentum) * grad "
         "(dampening = momentum); SGD's momentum adds the whole gradient: buffer = momentum * buffer + grad":
-            replays.SGD(lr, momentum, average="first"),
+            SGD(lr, momentum, average="first"),
         "momentum written as an exponential average from zero, buffer = momentum * buffer + (1 - momentum) * "
         "grad; SGD's momentum adds the whole gradient: buffer = momentum * buffer + grad":
-            replays.SGD(lr, momentum, average="zero"),
+            SGD(lr, momentum, average="zero"),
         "optimizer.zero_grad() missing (gradients accumulate over the steps)":
-            replays.SGD(lr, momentum, accumulate=True),
+            SGD(lr, momentum, accumulate=True),
     }
 
 
@@ -188,17 +190,17 @@ def check_replayed(run, expected, mistakes, what, description):
     """``run.end`` is the replayed parameters ``expected`` (to the rounding of the dtypes involved);
     else name the first of ``mistakes`` (description -> parameters) that it is."""
     _check_precision(run.end, what)
-    dtype = rounding.coarsest(run.X, run.start, run.end)
-    rtol = rounding.rounding_rtol(dtype)
+    dtype = coarsest(run.X, run.start, run.end)
+    rtol = rounding_rtol(dtype)
     keys = sorted(run.start)
-    scale = rounding.size_of(*run.start.values(), *run.end.values())
-    distance = rounding.gap(run.end, expected, keys, scale)
+    scale = size_of(*run.start.values(), *run.end.values())
+    distance = relative_gap(run.end, expected, keys, scale)
     if distance <= rtol:
         return
     data = format_inputs({"X": run.X, "y": run.y})
     for name, params in mistakes.items():
-        if rounding.gap(run.end, params, keys, scale) <= rtol:
+        if relative_gap(run.end, params, keys, scale) <= rtol:
             raise CheckFailed(f"{what}: the parameters are not {description}; this looks like a classic mistake: "
                               f"{name}." + data)
     raise CheckFailed(f"{what}: the parameters are not {description}. "
-                      + rounding.explain_gap(distance, rtol, dtype) + data)
+                      + explain_gap(distance, rtol, dtype) + data)

@@ -13,7 +13,7 @@ import ast
 import os
 
 from autograder import config, contract
-from autograder.judge import compare, hyperparams
+from autograder.judge import compare, hyperparams, replays, rounding, training
 from autograder.load import notebook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,6 +22,7 @@ CHECK_FILES = contract.PARTS + ("runner",)
 SHARED_NAMESPACE = "from .machinery import *"
 BLOCKS = {"# BEGIN GRADER DEFINITIONS": "# END GRADER DEFINITIONS",
           "# BEGIN GRADER COMPARE": "# END GRADER COMPARE",
+          "# BEGIN GRADER REPLAYS": "# END GRADER REPLAYS",
           "# BEGIN NOTEBOOK READER": "# END NOTEBOOK READER"}
 # What compare.py takes from the codec, for values that come from the sandbox; here values are the student's own.
 CODEC_STANDINS = ["class StudentError(Exception):", '    """(In the grader: the root of its exceptions.)"""', "", "",
@@ -66,10 +67,13 @@ def render():
     first_definition = next(i for i, line in enumerate(comparing) if line.startswith(("RTOL", "class", "def")))
     comparing = comparing[:first_definition] + CODEC_STANDINS + ["", ""] + comparing[first_definition:]
     comparing += ["", "", "as_returned_array = as_array"]
-    (begin_definitions, end_definitions), (begin_compare, end_compare), (begin_reader, end_reader) = BLOCKS.items()
-    lines = _replace_block(lines, begin_definitions, end_definitions, definitions)
-    lines = _replace_block(lines, begin_compare, end_compare, comparing)
-    lines = _replace_block(lines, begin_reader, end_reader, reader)
+    replaying = ["", "", "# Replays of training and the rounding they allow, as in the graded tests (generated from "
+                 "autograder/judge/rounding.py, replays.py and training.py)."]
+    for module in (rounding, replays, training):
+        replaying += ["", ""] + _module_body(module).strip().splitlines()
+    rendered = dict(zip(BLOCKS.items(), (definitions, comparing, replaying, reader)))
+    for (begin, end), block in rendered.items():
+        lines = _replace_block(lines, begin, end, block)
     for part in CHECK_FILES:
         with open(os.path.join(HERE, f"{part}.py"), encoding="utf-8") as f:
             source = f.read().splitlines()

@@ -161,6 +161,48 @@ def _(m):
                  hint="from b = 0, one step b <- b - lr * db (minus: downhill)")
 
 
+def replay_of_yours(m):
+    """The gradient your softmax_regression_grad gives, as the replays below use it."""
+    def gradient(params, X, y):
+        dW, db = m.softmax_regression_grad(X, y, params["W"], params["b"])
+        return {"W": as_floats(dW, "dW of softmax_regression_grad"), "b": as_floats(db, "db of softmax_regression_grad")}
+    return gradient
+
+
+SOFTMAX_WORDS = Words(step="W - lr * dW, b - lr * db with your softmax_regression_grad on the mini-batch (if its check "
+                           "above fails, fix it first)",
+                      initial="zeros", fresh_order=NUMPY_ORDER, together=NUMPY_TOGETHER)
+
+
+def softmax_trained(m, X, y, classes, lr, epochs, batch_size, seed):
+    """train_softmax_regression's W and b (in the dtype returned: float32 is allowed for float32 data)."""
+    what = f"train_softmax_regression(X, y, {classes}, lr={lr}, epochs={epochs}, batch_size={batch_size}, rng)"
+    W, b, _ = m.train_softmax_regression(X, y, classes, lr, epochs, batch_size, np.random.default_rng(seed))
+    W, b = as_returned_array(W, what + " -> W"), as_returned_array(b, what + " -> b")
+    assert_shape(W, (classes, X.shape[1]), what + " -> W")
+    assert_shape(b, (classes,), what + " -> b")
+    start = {"W": np.zeros((classes, X.shape[1])), "b": np.zeros(classes)}
+    return Run(X, y, start, {"W": W, "b": b}), what
+
+
+@check("linear_models", "train_softmax_regression", "softmax_regression_grad")
+def _(m):
+    """train_softmax_regression: a fresh order each epoch, every mini-batch used (the partial one too), X and y together"""
+    rng = np.random.default_rng(19)
+    runs = []
+    for seed in (1, 2, 3):
+        X = rng.normal(size=(5, 2)).astype(np.float32)
+        run, what = softmax_trained(m, X, rng.permutation(np.array([0, 1, 2, 1, 1])), 3, 0.5, 2, 2, seed)
+        runs.append(run)
+    check_epochs(runs, replay_of_yours(m), SGD(0.5), 2, 2, what + " on 5 float32 points (3 mini-batches per epoch, "
+                 "the last of 1 example)", SOFTMAX_WORDS)
+    for seed in (4, 5):
+        X = rng.normal(size=(6, 2)).astype(np.float32)
+        run, what = softmax_trained(m, X, rng.permutation(np.array([0, 0, 1, 1, 2, 3])), 4, 0.5, 1, 6, seed)
+        check_together(run, replay_of_yours(m), 0.5, what + " on 6 float32 points of 4 classes (one step on the whole "
+                       "set)", SOFTMAX_WORDS)
+
+
 @check("linear_models", "perceptron_update")
 def _(m):
     """perceptron_update: unchanged when right, rows y and y_hat move when wrong, input not modified"""

@@ -50,6 +50,15 @@ from autograder.judge.compare import CheckFailed, assert_close, assert_finite, a
 from autograder.judge.compare import as_array as as_returned_array  # noqa: E402
 # END GRADER COMPARE
 
+# BEGIN GRADER REPLAYS: `build --student` writes autograder/judge/rounding.py, replays.py and training.py
+# here (how the graded tests replay training, what float32 rounding they allow, and their messages).
+from autograder.judge.rounding import coarsest, rounding_rtol  # noqa: E402,F401
+from autograder.judge.replays import SGD  # noqa: E402,F401
+from autograder.judge.training import (NUMPY_ORDER, NUMPY_TOGETHER, TORCH_ORDER, TORCH_TOGETHER, Run,  # noqa: E402,F401
+                                       Words, check_displacement, check_epochs, check_replayed, check_rule,
+                                       check_together, check_train_mode, momentum_mistakes)
+# END GRADER REPLAYS
+
 # BEGIN NOTEBOOK READER: `build --student` writes autograder/load/notebook.py here (the grader's own reader).
 from autograder.load.notebook import NotebookError, assign_parts, relocate  # noqa: E402
 from autograder.load.notebook import read as read_notebook  # noqa: E402
