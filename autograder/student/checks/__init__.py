@@ -5,7 +5,8 @@
     runner.py           importing the student's files (or notebooks), running, printing
 
 Inside this repository the sources import the grader's numbers (``config.py``),
-hyper-parameter rules (``hyperparams.py``) and notebook reader (``notebook.py``);
+hyper-parameter rules (``hyperparams.py``), comparisons (``compare.py``), replays of
+training (``rounding.py``, ``replays.py``, ``training.py``) and notebook reader (``notebook.py``);
 :func:`render` writes their values and source in instead and joins the files, so
 the copy that ships to students is one standalone file with no solution inside.
 """
