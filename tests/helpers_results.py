@@ -5,7 +5,26 @@ import os
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCHEMA_PATH = os.path.join(os.path.dirname(REPO), "shared", "gradescope-results.schema.json")
+
+
+def _shared_dir():
+    """shared/ (the contract, the results schema): AUTOGRADER_SHARED if set, else beside the
+    repository, else, in a git worktree, beside the main checkout."""
+    if os.environ.get("AUTOGRADER_SHARED"):
+        return os.environ["AUTOGRADER_SHARED"]
+    beside = os.path.join(os.path.dirname(REPO), "shared")
+    git_file = os.path.join(REPO, ".git")
+    if not os.path.isdir(beside) and os.path.isfile(git_file):   # "gitdir: <main>/.git/worktrees/<name>"
+        with open(git_file, encoding="utf-8") as f:
+            gitdir = f.read().partition(":")[2].strip()
+        main_checkout = os.path.dirname(os.path.dirname(os.path.dirname(gitdir)))
+        if os.path.isdir(os.path.join(os.path.dirname(main_checkout), "shared")):
+            return os.path.join(os.path.dirname(main_checkout), "shared")
+    return beside
+
+
+SHARED = _shared_dir()
+SCHEMA_PATH = os.path.join(SHARED, "gradescope-results.schema.json")
 MAX_RESULTS_BYTES = 1_000_000
 _schema = []
 

@@ -6,7 +6,7 @@ it to a fresh copy of the reference at test time, so a mutant can never drift
 from the code it mutates: when the reference changes and the snippet no longer
 matches exactly once, ``MutantDrift`` says which mutant to update.
 
-tests/test_corpus.py grades every mutant and checks that it loses points in a
+tests/corpus/test_mutants.py grades every mutant and checks that it loses points in a
 test tagged with its function (whose message matches the mutant's ``message``,
 when it has one), while a fair share of the module's other tests still pass.
 """

@@ -15,9 +15,9 @@ import zipfile
 import pytest
 
 from autograder.instructor import batch
+from tests.helpers_results import SHARED
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(REPO), "shared")
 CONV_POINTS = 12
 
 
@@ -63,6 +63,7 @@ def graded_class(tmp_path_factory):
     return submissions, out, stdout, time.monotonic() - started
 
 
+@pytest.mark.grading
 def test_every_submission_is_graded_into_csv_results_and_report(graded_class):
     submissions, out, stdout, _ = graded_class
     assert "3 submissions" in stdout and "3 to grade" in stdout and "--no-training" in stdout
@@ -92,6 +93,7 @@ def test_every_submission_is_graded_into_csv_results_and_report(graded_class):
     assert 'alt="decision regions of bob"' not in report
 
 
+@pytest.mark.grading
 def test_a_rerun_skips_what_is_graded_and_force_regrades(graded_class, tmp_path):
     submissions, out, _, _ = graded_class
     before = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
@@ -273,6 +275,7 @@ def test_gradescope_export_maps_submission_ids_to_students(tmp_path, fake_grader
         ("Alan Turing; Grace Hopper", "alan@example.edu; grace@example.edu"), ("submission_444", "")]
 
 
+@pytest.mark.grading
 def test_a_disk_filling_neighbour_costs_a_correct_submission_nothing(tmp_path):
     """batch --jobs 2 on a small temporary filesystem: one submission writes 1 GB into its scratch
     folder while a correct one is graded beside it. The scratch folder's disk budget stops the first

@@ -119,6 +119,8 @@ def run_autograder(root, submission_files):
         return json.load(f), done.stdout
 
 
+@pytest.mark.interpreter
+@pytest.mark.grading
 def test_the_built_autograder_gives_the_reference_100_on_its_parts(built_tree):
     files = [os.path.join(REPO, "reference", f"{m}.py") for m in ("calculus", "conv", "mlp")]
     results, table = run_autograder(built_tree, files)
@@ -129,6 +131,8 @@ def test_the_built_autograder_gives_the_reference_100_on_its_parts(built_tree):
     assert "Total: 100 / 100" in table
 
 
+@pytest.mark.interpreter
+@pytest.mark.grading
 def test_the_built_autograder_gives_the_template_0_with_messages(built_tree):
     files = [os.path.join(REPO, "student_template", f"{m}.py") for m in ("calculus", "conv")]
     results, _ = run_autograder(built_tree, files)

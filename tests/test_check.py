@@ -176,7 +176,7 @@ def check_failures(output):
 def parity(tmp_path_factory):
     """For each mutant of tests/mutants.py: the self-check's ✗ titles and the grader's lost visible tests."""
     from tests import mutants as mutant_table
-    from tests.test_corpus import mutant_bundles
+    from tests.corpus.plan import mutant_bundles
     root = tmp_path_factory.mktemp("parity")
     found = {}
     for number, bundle in enumerate(mutant_bundles()):
@@ -201,11 +201,13 @@ def parity(tmp_path_factory):
     return found
 
 
+@pytest.mark.grading
 def test_every_cross_in_the_self_check_is_a_lost_point_in_the_grader(parity):
     unfounded = {name: p["check"] for name, p in parity.items() if p["check"] and not p["lost"]}
     assert not unfounded, f"the self-check fails these mutants but the grader gives them full marks: {unfounded}"
 
 
+@pytest.mark.grading
 def test_every_mutant_caught_by_a_visible_test_is_caught_by_the_self_check(parity):
     missed = {name: p["lost_visible"] for name, p in parity.items() if p["lost_visible"] and not p["check"]}
     assert not missed, ("the grader's visible tests catch these mutants but the self-check passes them "

@@ -8,10 +8,9 @@ import sys
 
 import pytest
 
-from tests.helpers_results import validate as validate_results
+from tests.helpers_results import SHARED, validate as validate_results
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(REPO), "shared")
 from autograder.contract import PARTS as MODULES  # noqa: E402
 POINTS = {"calculus": 20, "linear_models": 20, "mlp": 28, "conv": 12, "torch_models": 20}
 
@@ -51,6 +50,8 @@ def template_results(tmp_path_factory):
     return grade(os.path.join(REPO, "student_template"), tmp_path_factory.mktemp("t") / "results.json")[0]
 
 
+@pytest.mark.interpreter
+@pytest.mark.grading
 @pytest.mark.slow
 def test_reference_gets_full_marks_with_training(tmp_path):
     results, table = grade(os.path.join(REPO, "reference"), tmp_path / "results.json")
@@ -61,6 +62,7 @@ def test_reference_gets_full_marks_with_training(tmp_path):
     assert "Total: 100 / 100" in table
 
 
+@pytest.mark.grading
 def test_template_scores_zero_with_a_message_on_every_test(template_results):
     validate(template_results)
     assert template_results["score"] == 0
@@ -69,6 +71,7 @@ def test_template_scores_zero_with_a_message_on_every_test(template_results):
         assert test.get("output", "").strip(), test["name"]
 
 
+@pytest.mark.grading
 def test_points_add_up_to_100_split_by_module(template_results):
     totals = {}
     for test in template_results["tests"]:
@@ -76,6 +79,7 @@ def test_points_add_up_to_100_split_by_module(template_results):
     assert totals == pytest.approx(POINTS)
 
 
+@pytest.mark.grading
 def test_every_contract_name_is_graded_and_tagged_after_its_module(template_results):
     promised = contract_names()
     for test in template_results["tests"]:
@@ -87,12 +91,14 @@ def test_every_contract_name_is_graded_and_tagged_after_its_module(template_resu
     assert missing == []
 
 
+@pytest.mark.grading
 def test_numbers_are_unique_and_hidden_tests_exist(template_results):
     numbers = [t["number"] for t in template_results["tests"]]
     assert len(numbers) == len(set(numbers))
     assert any(t.get("visibility") == "after_due_date" for t in template_results["tests"])
 
 
+@pytest.mark.grading
 def test_missing_submission_still_writes_valid_results(tmp_path):
     results, _ = grade(tmp_path / "no-such-folder", tmp_path / "results.json", "--no-training")
     validate(results)
@@ -100,6 +106,7 @@ def test_missing_submission_still_writes_valid_results(tmp_path):
     assert all("was not found in your submission" in t["output"] for t in results["tests"])
 
 
+@pytest.mark.grading
 def test_a_planted_results_file_or_link_is_replaced_not_followed(tmp_path):
     target = tmp_path / "elsewhere.json"
     target.write_text("keep me")
@@ -110,6 +117,7 @@ def test_a_planted_results_file_or_link_is_replaced_not_followed(tmp_path):
     assert target.read_text() == "keep me" and not os.path.islink(results_path)
 
 
+@pytest.mark.grading
 def test_parts_grade_only_those_modules(tmp_path):
     results, _ = grade(os.path.join(REPO, "reference"), tmp_path / "r.json", "--parts", "calculus,conv")
     validate(results)
@@ -157,6 +165,7 @@ def test_a_bug_in_a_graded_test_is_not_blamed_on_the_student():
     assert "not a verdict on your work" in message and "type" not in message
 
 
+@pytest.mark.grading
 @pytest.mark.skipif(os.geteuid() != 0, reason="the grader changes file modes only as root")
 def test_grading_as_root_leaves_the_checkout_and_the_dataset_as_they_were(tmp_path):
     watched = [REPO] + [os.path.join(REPO, n) for n in os.listdir(REPO)] + ["/usr/share/datasets/fashion-mnist"]

@@ -24,13 +24,12 @@ def parts_found(submission):
     return [part for part in PARTS if submission.has(part)]
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = next((p for p in (os.path.join(os.path.dirname(REPO), "shared"), "/work/shared") if os.path.isdir(p)),
-              os.path.join(os.path.dirname(REPO), "shared"))
+SHARED = helpers_results.SHARED
 CONTRACT_TOOL = os.path.join(SHARED, "tools", "check_contract.py")
 
 
 def validate(results, path):
-    """Gradescope's schema (from shared/, beside the repository or at /work/shared) and the score sums."""
+    """Gradescope's schema (from shared/, see helpers_results.SHARED) and the score sums."""
     jsonschema = pytest.importorskip("jsonschema")
     schema_path = os.path.join(SHARED, "gradescope-results.schema.json")
     if not os.path.exists(schema_path):
@@ -296,6 +295,7 @@ def reference_notebook(path):
     return path
 
 
+@pytest.mark.grading
 def test_the_reference_as_a_notebook_gets_full_marks(tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()
@@ -306,6 +306,7 @@ def test_the_reference_as_a_notebook_gets_full_marks(tmp_path):
     assert "calculus.py (from my homework.ipynb)" in results["output"]
 
 
+@pytest.mark.grading
 def test_the_template_notebook_gets_0_with_the_templates_messages(tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()
@@ -321,6 +322,7 @@ def test_the_template_notebook_gets_0_with_the_templates_messages(tmp_path):
     assert "(at homework.ipynb, cell " in json.dumps(as_notebook)
 
 
+@pytest.mark.grading
 def test_a_syntax_error_broken_json_and_a_mix_each_get_a_message(tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()

@@ -6,7 +6,7 @@
   trained at home, a forward that ignores its layers, a train_torch that never steps, and
   answers replayed from an earlier grading's feedback each score 0 on the tests they target.
 
-Gradings run the command line, as in tests/test_corpus.py; those that train are marked slow.
+Gradings run the command line, as in tests/corpus/; those that train are marked slow.
 """
 import base64
 import hashlib
@@ -23,7 +23,7 @@ import pytest
 from autograder.session.fashion import label_permutation
 from autograder.session.seeding import deployment_secret, submission_seed
 from tests.helpers_results import SCHEMA_PATH, validate
-from tests.test_corpus import VARIANT_STYLES, build_logprob_adam_variant, variant_path
+from tests.corpus.variants import VARIANT_STYLES, build_logprob_adam_variant, variant_path
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -109,6 +109,7 @@ def without_timing(results):
     return strip(results)
 
 
+@pytest.mark.grading
 @pytest.mark.parametrize("style", sorted(VARIANT_STYLES))
 def test_three_regrades_give_the_same_results(tmp_path, style):
     submission = variant_path(style, str(tmp_path))
@@ -138,6 +139,7 @@ NEAR_THE_BAR_LINE = "HYPERPARAMS = dict(dh=12, lr=0.05, epochs=2, batch_size=32)
 NEAR_THE_BAR_SEED = "1028474330"
 
 
+@pytest.mark.grading
 @pytest.mark.slow
 def test_a_numpy_mlp_near_the_bar_gets_the_same_verdict_on_every_regrade(tmp_path):
     """Three regrades train the numpy MLP on Fashion-MNIST: the same error to the last digit, the same
@@ -153,6 +155,7 @@ def test_a_numpy_mlp_near_the_bar_gets_the_same_verdict_on_every_regrade(tmp_pat
     assert test["status"] == "passed", test.get("output")
 
 
+@pytest.mark.grading
 @pytest.mark.slow
 def test_the_variant_with_log_probabilities_and_an_optimizer_class_gets_full_marks(tmp_path):
     results = grade(build_logprob_adam_variant(str(tmp_path)), tmp_path / "r.json", "--parts", "torch_models")
@@ -160,6 +163,7 @@ def test_the_variant_with_log_probabilities_and_an_optimizer_class_gets_full_mar
     assert not failed, failed
 
 
+@pytest.mark.grading
 def test_a_changed_file_changes_the_hidden_inputs(tmp_path):
     """The same wrong answer graded twice, once with a comment added: other inputs, other expected values."""
     first = write_files(tmp_path / "a", {"linear_models.py": "def mse_cost(X, y, w):\n    return 0.0\n"})
@@ -218,6 +222,7 @@ def scores(results, numbers):
     return {n: tests[n]["score"] for n in numbers}
 
 
+@pytest.mark.grading
 @pytest.mark.slow
 def test_a_lookup_table_of_the_test_labels_and_weights_trained_at_home_score_0(tmp_path, fashion):
     X, y, X_test, y_test = fashion
@@ -240,6 +245,7 @@ def test_a_lookup_table_of_the_test_labels_and_weights_trained_at_home_score_0(t
     assert "Test error" in by_number(results)["3.16"]["output"]
 
 
+@pytest.mark.grading
 @pytest.mark.slow
 def test_a_forward_that_ignores_its_layers_scores_0(tmp_path, fashion):
     W, b = home_trained_linear_map(fashion)
@@ -256,6 +262,7 @@ def test_a_forward_that_ignores_its_layers_scores_0(tmp_path, fashion):
     assert "from the model's own parameters" in structure["output"]
 
 
+@pytest.mark.grading
 @pytest.mark.slow
 def test_a_train_torch_that_never_steps_scores_0_on_training(tmp_path):
     folder = build_exploit("fake_training", tmp_path / "fake_training", {})
@@ -273,6 +280,7 @@ def test_a_train_torch_that_trains_a_copy_earns_nothing_in_the_train_torch_test(
     assert "was not trained (its parameters did not change)" in train_torch["output"]
 
 
+@pytest.mark.grading
 def test_answers_replayed_from_feedback_score_0(tmp_path):
     """Learn the expected value of mse_cost from one grading's message, hard-code it, resubmit."""
     wrong = write_files(tmp_path / "first", {"linear_models.py": "def mse_cost(X, y, w):\n    return 0.0\n"})

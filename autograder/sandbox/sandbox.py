@@ -9,7 +9,7 @@ hang, memory, disk) the test gets a :class:`StudentError` whose message is
 written for the student, and the next call starts a fresh process.
 ``close()`` kills every process of the sandbox and removes what it left.
 
-What stops each threat, and the corpus case (tests/test_corpus.py,
+What stops each threat, and the corpus case (tests/corpus/hostile_cases.py,
 tests/submissions/hostile/) or test that proves it:
 
 | threat | stopped by | proved by |
