@@ -31,6 +31,7 @@ import ast  # noqa: E402
 import builtins  # noqa: E402
 import codecs  # noqa: E402
 import contextlib  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 import importlib  # noqa: E402
 import itertools  # noqa: E402
@@ -730,6 +731,458 @@ def cross_entropy_hessian_matches_finite_differences(m):
     expect_shape(m.cross_entropy_hessian(z[0]), (3, 3), "cross_entropy_hessian(z) for z (3,)")
 
 
+# --------------------------------------------------------------------------- autograder/judge/rounding.py
+# How far apart two correct computations of the same training may land: a tolerance from the dtypes.
+
+# Replays of a few SGD steps in float32 and in float64 agree to ~2 units in the last place
+# of float32 (1.7e-7 of the parameters' size at most over 30 problems); 128 units (1.5e-5)
+# leave a wide margin and stay 50 times below the smallest gap that a wrong order of the
+# examples made on the same problems (8.8e-4).
+ROUNDING_ULPS = 128
+# float64 computations that differ only in the order of their sums agree to ~1e-15; the
+# floor keeps float64 comparisons clear of that, and as far from any bug as before (1e-7).
+FLOAT64_FLOOR = 1e-9
+# Differences below this share of the parameters' size are rounding of some kind (float32
+# where float64 was returned, float16...), far below the gap any wrong algorithm makes.
+ROUNDING_CEILING = 2e-4
+ACCEPTED = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_dtypes(*values):
+    """The float dtypes among ``values`` (arrays, dicts or sequences of arrays, dtypes); ints and bools
+    are exact and add none. A Python float counts as float64."""
+    found = []
+    for value in values:
+        if isinstance(value, dict):
+            found += float_dtypes(*value.values())
+        elif isinstance(value, (list, tuple)):
+            found += float_dtypes(*value)
+        elif isinstance(value, np.dtype):
+            found += [value] if value.kind == "f" else []
+        elif isinstance(value, (np.ndarray, np.generic)):
+            found += [value.dtype] if value.dtype.kind == "f" else []
+        elif isinstance(value, float):
+            found.append(np.dtype(np.float64))
+    return found
+
+
+def coarsest(*values):
+    """The least precise float dtype among ``values`` (float64 when there is none)."""
+    dtypes = float_dtypes(*values) or [np.dtype(np.float64)]
+    return max(dtypes, key=lambda dtype: np.finfo(dtype).eps)
+
+
+def rounding_rtol(dtype):
+    """The tolerance, relative to the parameters' size, of a replay computed in ``dtype``."""
+    return max(ROUNDING_ULPS * float(np.finfo(dtype).eps), FLOAT64_FLOOR)
+
+
+def dtype_problem(returned, what):
+    """A message when the returned arrays use a float dtype coarser than float32 (None otherwise)."""
+    coarse = sorted({str(d) for d in float_dtypes(returned) if d not in ACCEPTED})
+    if not coarse:
+        return None
+    return (f"{what} returned arrays of dtype {', '.join(coarse)}: compute in float32 or float64 "
+            "(float16 rounding, about 1e-3, is as large as the mistakes the grader has to tell apart).")
+
+
+def size_of(*arrays):
+    """The size the gaps are measured against: the largest magnitude of any entry (at least 1e-12)."""
+    largest = [float(np.max(np.abs(a))) for a in arrays if np.size(a)]
+    return max(largest + [1e-12])
+
+
+def relative_gap(got, expected, keys, scale):
+    """The largest entrywise difference between two parameter dicts, relative to ``scale``."""
+    with np.errstate(all="ignore"):
+        worst = max(float(np.max(np.abs(np.asarray(got[k], dtype=float) - np.asarray(expected[k], dtype=float))))
+                    for k in keys)
+    return worst / scale if np.isfinite(worst) else np.inf
+
+
+def explain_gap(smallest, rtol, dtype):
+    """One sentence that says whether the smallest gap found is rounding or a different algorithm."""
+    allowed = f"rounding in {dtype} (the coarsest dtype of the data and of what came back) allows {rtol:.1g}"
+    if smallest <= ROUNDING_CEILING:
+        return (f"The closest replay differs by {smallest:.2g} of the parameters' size: only rounding, but more "
+                f"than {allowed}. The algorithm looks right; do you compute in float32 (or lower) and convert "
+                "the result to float64? Return float32 arrays as they are (float32 is accepted), or compute "
+                "in float64.")
+    return (f"The closest replay differs by {smallest:.2g} of the parameters' size, far more than {allowed}: "
+            "not a rounding difference but a different algorithm.")
+
+
+def tolerances(expected, *involved):
+    """``assert_close`` tolerances for trained values: the default ones, widened to the rounding of the
+    coarsest float dtype ``involved`` (relative to the size of ``expected``)."""
+    rtol = rounding_rtol(coarsest(*involved))
+    return {"rtol": max(RTOL, rtol), "atol": max(ATOL, rtol * size_of(expected))}
+
+
+# --------------------------------------------------------------------------- autograder/judge/replays.py
+# Mini-batch SGD replayed on the grader's side, and what a training function's result says.
+
+# Replays are cheap (a few microseconds per step), but their number grows as
+# cuts ** epochs: the problems are sized to stay far below these.
+MAX_CUTS = 2000
+MAX_REPLAYED_STEPS = 200_000
+
+
+class ReplayTooLarge(ValueError):
+    """A replay the grader would not finish in reasonable time (a grader-side sizing error)."""
+
+
+def epoch_cuts(n, batch_size, keep_partial=True):
+    """Every sequence of mini-batches an epoch can make of ``n`` examples: consecutive chunks of
+    ``batch_size`` of some permutation (a chunk is a set: the order inside it changes no mean);
+    without ``keep_partial`` the last, smaller chunk is left out."""
+    sizes = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
+    cuts = []
+
+    def extend(remaining, prefix, sizes):
+        if not sizes:
+            cuts.append(tuple(prefix))
+            return
+        for chunk in itertools.combinations(remaining, sizes[0]):
+            if len(cuts) > MAX_CUTS:
+                raise ReplayTooLarge(f"more than {MAX_CUTS} ways to cut {n} examples into batches of {batch_size}")
+            extend(tuple(i for i in remaining if i not in chunk), prefix + [chunk], sizes[1:])
+
+    extend(tuple(range(n)), [], sizes)
+    if not keep_partial and n % batch_size:
+        cuts = sorted({cut[:-1] for cut in cuts})
+    return cuts
+
+
+@dataclass(frozen=True)
+class SGD:
+    """One update rule: torch.optim.SGD's (buffer = momentum * buffer + g, from buffer = g),
+    or a classic mistake of it."""
+    lr: float
+    momentum: float = 0.0
+    average: str = ""               # "first": buffer = m * buffer + (1 - m) g after buffer = g (dampening = m);
+                                    # "zero": the same from buffer = 0
+    restart_each_epoch: bool = False  # the optimizer (and its momentum) made anew every epoch
+    accumulate: bool = False          # gradients never zeroed: each step uses the sum of all so far
+
+    def start(self, params):
+        return {"params": params, "buffers": None, "sum": None}
+
+    def begin_epoch(self, state):
+        return dict(state, buffers=None, sum=None) if self.restart_each_epoch else state
+
+    def step(self, state, grads):
+        keys = state["params"].keys()
+        if self.accumulate:
+            grads = grads if state["sum"] is None else {k: state["sum"][k] + grads[k] for k in keys}
+            state = dict(state, sum=grads)
+        if self.momentum:
+            weight = 1 - self.momentum if self.average else 1.0
+            if state["buffers"] is None:
+                buffers = {k: (weight if self.average == "zero" else 1.0) * grads[k] for k in keys}
+            else:
+                buffers = {k: self.momentum * state["buffers"][k] + weight * grads[k] for k in keys}
+            state, grads = dict(state, buffers=buffers), buffers
+        params = {k: state["params"][k] - self.lr * grads[k] for k in keys}
+        return dict(state, params=params)
+
+
+@dataclass
+class Search:
+    """The replays that lead to the trained parameters (each a tuple of epochs' cuts), the smallest
+    gap of all replays tried, and whether the matching replays used the partial mini-batch."""
+    found: list = field(default_factory=list)
+    smallest_gap: float = np.inf
+    partial_used: bool = True
+
+
+def _float_params(params):
+    return {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+
+
+def search(gradient, rule, start, end, X, y, batch_size, epochs, rtol, keep_partial=True):
+    """Every replay of ``epochs`` epochs of ``rule`` from ``start`` that ends within ``rtol`` (of the
+    parameters' size) of ``end``."""
+    start, end = _float_params(start), _float_params(end)
+    keys = sorted(start)
+    scale = size_of(*start.values(), *end.values())
+    X = np.asarray(X, dtype=np.float64)
+    cuts = epoch_cuts(len(X), batch_size, keep_partial)
+    steps = sum(len(cuts) ** (e + 1) * len(cuts[0]) for e in range(epochs))
+    if steps > MAX_REPLAYED_STEPS:
+        raise ReplayTooLarge(f"{steps} replayed steps for {len(cuts)} cuts and {epochs} epochs")
+    memo = {}
+
+    def grads(params_key, params, batch):
+        # The same step from the same parameters recurs across replays: compute it once.
+        key = (params_key, batch)
+        if key not in memo:
+            rows = list(batch)
+            memo[key] = gradient(params, X[rows], y[rows])
+        return memo[key]
+
+    result = Search(partial_used=keep_partial)
+    frontier = [((), rule.start(start))]
+    for _ in range(epochs):
+        frontier = [(path + (cut,), _run_epoch(rule, state, cut, grads, path)) for path, state in frontier
+                    for cut in cuts]
+    for path, state in frontier:
+        distance = relative_gap(state["params"], end, keys, scale)
+        result.smallest_gap = min(result.smallest_gap, distance)
+        if distance <= rtol:
+            result.found.append(path)
+    return result
+
+
+def _run_epoch(rule, state, cut, grads, path):
+    state = rule.begin_epoch(state)
+    for i, batch in enumerate(cut):
+        state = rule.step(state, grads((path, cut[:i]), state["params"], batch))
+    return state
+
+
+def search_with_and_without_partial(gradient, rule, start, end, X, y, batch_size, epochs, rtol):
+    """:func:`search` with every mini-batch, then, when nothing matches, with the partial one dropped."""
+    searched = search(gradient, rule, start, end, X, y, batch_size, epochs, rtol)
+    if searched.found or len(X) % batch_size == 0:
+        return searched
+    dropped = search(gradient, rule, start, end, X, y, batch_size, epochs, rtol, keep_partial=False)
+    if dropped.found:
+        return dropped
+    searched.smallest_gap = min(searched.smallest_gap, dropped.smallest_gap)
+    return searched
+
+
+def first_rule_that_matches(rules, gradient, start, end, X, y, batch_size, epochs, rtol):
+    """``(name, search)`` of the first of ``rules`` (name -> SGD) whose replays reach ``end``;
+    ``(None, search)`` with the smallest gap over all of them when none does."""
+    smallest = np.inf
+    for name, rule in rules.items():
+        searched = search_with_and_without_partial(gradient, rule, start, end, X, y, batch_size, epochs, rtol)
+        if searched.found:
+            return name, searched
+        smallest = min(smallest, searched.smallest_gap)
+    return None, Search(smallest_gap=smallest)
+
+
+def relabelings(y):
+    """Every distinct reordering of the labels ``y`` (each a tuple), the identity first."""
+    y = tuple(int(v) for v in y)
+    others = sorted(set(itertools.permutations(y)) - {y})
+    if len(others) > MAX_CUTS:
+        raise ReplayTooLarge(f"{len(others)} reorderings of {len(y)} labels")
+    return [y] + others
+
+
+def one_full_batch_step(gradient, lr, start, end, X, y, rtol):
+    """One step on the whole set: ``"paired"`` when ``end`` is start - lr * gradient(start, X, y),
+    ``"apart"`` when it is that step for the labels of other examples (X and y shuffled with
+    different permutations), else None; with the smallest gap found."""
+    start, end = _float_params(start), _float_params(end)
+    keys = sorted(start)
+    scale = size_of(*start.values(), *end.values())
+    X = np.asarray(X, dtype=np.float64)
+    smallest = np.inf
+    for i, labels in enumerate(relabelings(y)):
+        grads = gradient(start, X, np.asarray(labels))
+        distance = relative_gap({k: start[k] - lr * grads[k] for k in keys}, end, keys, scale)
+        smallest = min(smallest, distance)
+        if distance <= rtol:
+            return ("paired" if i == 0 else "apart"), smallest
+    return None, smallest
+
+
+# --------------------------------------------------------------------------- autograder/judge/training.py
+# The verdicts on training functions, worded once for the three that train with mini-batch SGD.
+
+@dataclass(frozen=True)
+class Words:
+    """How the messages speak of one training function."""
+    step: str            # one SGD step, e.g. "params - lr * bprop(params, X_batch, y_batch)"
+    initial: str         # where the initial parameters come from
+    fresh_order: str     # how to draw a new order every epoch
+    together: str        # how to shuffle X and y together
+
+
+NUMPY_ORDER = ("draw a new order = rng.permutation(n) (or rng.shuffle, or rng.choice(n, n, replace=False)) "
+               "at the start of every epoch, not once before the loop")
+NUMPY_TOGETHER = "draw one order = rng.permutation(n) and use X[order] with y[order]"
+TORCH_ORDER = ("draw a new order at the start of every epoch, e.g. torch.randperm(n, generator=g) with one "
+               "g = torch.Generator().manual_seed(seed) made before the loop, or a DataLoader(..., shuffle=True, "
+               "generator=g), which reshuffles every epoch")
+TORCH_TOGETHER = "index X and y with the same order: X[idx] with y[idx], or a TensorDataset(X, y)"
+
+
+def _check_precision(returned, what):
+    problem = dtype_problem(returned, what)
+    if problem:
+        raise CheckFailed(problem)
+
+
+@dataclass
+class Run:
+    """One training on a tiny problem: its data, and the parameters before and after."""
+    X: object
+    y: object
+    start: dict
+    end: dict
+
+
+def check_epochs(runs, gradient, rule, batch_size, epochs, what, words):
+    """Each run's parameters are SGD over ``epochs`` epochs of mini-batches of some permutation, the
+    partial mini-batch used; and across the runs the epochs did not all repeat one order."""
+    verdicts = []
+    for run in runs:
+        _check_precision(run.end, what)
+        rtol = rounding_rtol(coarsest(run.X, run.start, run.end))
+        found = search_with_and_without_partial(gradient, rule, run.start, run.end, run.X, run.y,
+                                                         batch_size, epochs, rtol)
+        data = format_inputs({"X": run.X, "y": run.y})
+        if not found.found:
+            raise CheckFailed(
+                f"{what}: the returned parameters are not those of SGD from the initial parameters ({words.initial}) "
+                f"over {epochs} epochs of mini-batches of a permutation of the examples, for any permutation. Each "
+                f"step is {words.step}, with the rows of X and the labels y shuffled by the same permutation. "
+                + explain_gap(found.smallest_gap, rtol, coarsest(run.X, run.start, run.end))
+                + data)
+        if not found.partial_used:
+            raise CheckFailed(
+                f"{what}: the last, partial mini-batch of each epoch is dropped: the parameters are those of SGD "
+                "without it. Use every example: for start in range(0, n, batch_size) makes the leftover examples "
+                "the last mini-batch." + data)
+        verdicts.append(found.found)
+    if not any(all(len(set(path)) > 1 for path in found) for found in verdicts):   # some run surely reshuffled
+        example = verdicts[0][0][0]
+        raise CheckFailed(
+            f"{what}, from {len(runs)} seeds: each time the parameters are those of epochs that visit the "
+            f"mini-batches in the same order ({example} every epoch): {words.fresh_order}.")
+
+
+def check_together(run, gradient, lr, what, words):
+    """One step on the whole set (batch_size = n): the step of the examples as they are paired."""
+    _check_precision(run.end, what)
+    dtype = coarsest(run.X, run.start, run.end)
+    rtol = rounding_rtol(dtype)
+    verdict, smallest = one_full_batch_step(gradient, lr, run.start, run.end, run.X, run.y, rtol)
+    data = format_inputs({"X": run.X, "y": run.y})
+    if verdict == "apart":
+        raise CheckFailed(f"{what}: the step used the rows of X with the labels of other examples: X and y were "
+                          f"shuffled with different permutations. {words.together[0].upper()}{words.together[1:]}."
+                          + data)
+    if verdict is None:
+        raise CheckFailed(f"{what}: the returned parameters are not one step {words.step} on the whole set from "
+                          f"the initial parameters ({words.initial}). "
+                          + explain_gap(smallest, rtol, dtype) + data)
+
+
+def check_rule(run, expected, mistakes, gradient, batch_size, epochs, what, words):
+    """The parameters are the replay of the ``expected`` rule (an SGD); else name the first of
+    ``mistakes`` (description -> SGD) whose replay they are."""
+    _check_precision(run.end, what)
+    dtype = coarsest(run.X, run.start, run.end)
+    rtol = rounding_rtol(dtype)
+    rules = {"": expected, **mistakes}
+    name, found = first_rule_that_matches(rules, gradient, run.start, run.end, run.X, run.y, batch_size,
+                                                  epochs, rtol)
+    data = format_inputs({"X": run.X, "y": run.y})
+    if name == "":
+        return
+    if name is not None:
+        raise CheckFailed(f"{what}: the parameters are not those of the expected update ({words.step}); they are "
+                          f"those of a classic mistake: {name}." + data)
+    raise CheckFailed(f"{what}: the returned parameters are not those of {epochs} epochs of {words.step} for any "
+                      f"order of the examples. " + explain_gap(found.smallest_gap, rtol, dtype) + data)
+
+
+def momentum_mistakes(lr, momentum):
+    """The classic ways an SGD with momentum goes wrong, as replays (description -> rule)."""
+    return {
+        "the optimizer is created anew in every epoch (inside the epoch loop), so its momentum restarts from "
+        "zero each epoch: create it once, before the loop":
+            SGD(lr, momentum, restart_each_epoch=True),
+        "the momentum option is ignored (plain SGD): pass the options on to the optimizer, "
+        "torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)": SGD(lr),
+        "momentum written as an exponential average, buffer = momentum * buffer + (1 - momentum) * grad "
+        "(dampening = momentum); SGD's momentum adds the whole gradient: buffer = momentum * buffer + grad":
+            SGD(lr, momentum, average="first"),
+        "momentum written as an exponential average from zero, buffer = momentum * buffer + (1 - momentum) * "
+        "grad; SGD's momentum adds the whole gradient: buffer = momentum * buffer + grad":
+            SGD(lr, momentum, average="zero"),
+        "optimizer.zero_grad() missing (gradients accumulate over the steps)":
+            SGD(lr, momentum, accumulate=True),
+    }
+
+
+# Steps with a tiny learning rate barely change the gradient: n / batch_size steps per epoch move the
+# parameters by lr * steps * (full-batch gradient) to within ~0.1% (second order and float32 rounding);
+# a wrong step size or a missing step is off by 30% or more.
+DISPLACEMENT_RTOL = 0.03
+
+
+def check_displacement(start, end, full_gradient, lr, steps, batch_size, what):
+    """The parameters moved by -lr * steps * (full-batch gradient at ``start``), as ``steps`` mini-batch
+    steps of the mean loss do when the learning rate is tiny; else name what happened."""
+    keys = sorted(start)
+    flat = {k: np.ravel(np.asarray(v, dtype=np.float64)) for k, v in start.items()}
+    moved = np.concatenate([np.ravel(np.asarray(end[k], dtype=np.float64)) - flat[k] for k in keys])
+    expected = -lr * steps * np.concatenate([np.ravel(np.asarray(full_gradient[k], dtype=np.float64))
+                                             for k in keys])
+    error = np.linalg.norm(moved - expected) / np.linalg.norm(expected)
+    if error <= DISPLACEMENT_RTOL:
+        return
+    ratio = float(moved @ expected / (expected @ expected))
+    if not np.any(moved):
+        hint = ("the model it was given was not trained (its parameters did not change): call optimizer.step() "
+                "on an optimizer built from this model's parameters, not on a copy of the model")
+    elif abs(ratio - batch_size) <= 0.1 * batch_size:
+        hint = ("the loss minimised is the sum over the mini-batch (reduction='sum'), not its mean: divide it "
+                "by the batch size, or use the default reduction='mean'")
+    else:
+        hint = (f"they moved {ratio:.3g} times as far as expected, in a direction {error:.0%} off: is every "
+                "mini-batch a step of lr times the gradient of the batch's mean loss?")
+    raise CheckFailed(f"{what}: after {steps} mini-batch steps with a tiny learning rate the parameters should "
+                      f"have moved by lr * {steps} * (gradient of the mean loss over all the examples), to "
+                      f"within {DISPLACEMENT_RTOL:.0%}; this looks like a classic mistake: {hint}.")
+
+
+def check_train_mode(modes, moved, what):
+    """``modes``: for each forward pass of the dropout layers that a backward pass went through, whether
+    the layer was in train() mode. Every training step runs in train() mode, on the model given."""
+    if not moved:
+        raise CheckFailed(f"{what}: the model it was given was not trained (its parameters did not change): "
+                          "call optimizer.step() on an optimizer built from this model's parameters.")
+    if not modes:
+        raise CheckFailed(f"{what}: no backward pass went through the model's dropout layer: is the loss "
+                          "computed from this model's outputs, with loss.backward()?")
+    evaluated = [i for i, training in enumerate(modes) if not training]
+    if evaluated:
+        raise CheckFailed(
+            f"{what}: {len(evaluated)} of its {len(modes)} training steps ran with the model in eval() mode "
+            f"(dropout off), the first of them step {evaluated[0] + 1}. Does train_torch switch to eval() to "
+            "measure something and never back? Call model.train() at the start of every epoch (every step "
+            "runs in train() mode; evaluating in between is fine).")
+
+
+def check_replayed(run, expected, mistakes, what, description):
+    """``run.end`` is the replayed parameters ``expected`` (to the rounding of the dtypes involved);
+    else name the first of ``mistakes`` (description -> parameters) that it is."""
+    _check_precision(run.end, what)
+    dtype = coarsest(run.X, run.start, run.end)
+    rtol = rounding_rtol(dtype)
+    keys = sorted(run.start)
+    scale = size_of(*run.start.values(), *run.end.values())
+    distance = relative_gap(run.end, expected, keys, scale)
+    if distance <= rtol:
+        return
+    data = format_inputs({"X": run.X, "y": run.y})
+    for name, params in mistakes.items():
+        if relative_gap(run.end, params, keys, scale) <= rtol:
+            raise CheckFailed(f"{what}: the parameters are not {description}; this looks like a classic mistake: "
+                              f"{name}." + data)
+    raise CheckFailed(f"{what}: the parameters are not {description}. "
+                      + explain_gap(distance, rtol, dtype) + data)
+
+
 # --------------------------------------------------------------------------- autograder/student/checks/linear_models.py
 # The checks of linear_models.py.
 
@@ -889,6 +1342,48 @@ def train_softmax_regression_full_batch_epoch_is_one_step(m):
                  hint="from W = 0, one step W <- W - lr * dW")
     expect_close(b, -0.5 * as_floats(db, "db of softmax_regression_grad"), "b after one full-batch epoch (lr = 0.5)",
                  hint="from b = 0, one step b <- b - lr * db (minus: downhill)")
+
+
+def replay_of_yours(m):
+    """The gradient your softmax_regression_grad gives, as the replays below use it."""
+    def gradient(params, X, y):
+        dW, db = m.softmax_regression_grad(X, y, params["W"], params["b"])
+        return {"W": as_floats(dW, "dW of softmax_regression_grad"), "b": as_floats(db, "db of softmax_regression_grad")}
+    return gradient
+
+
+SOFTMAX_WORDS = Words(step="W - lr * dW, b - lr * db with your softmax_regression_grad on the mini-batch (if its check "
+                           "above fails, fix it first)",
+                      initial="zeros", fresh_order=NUMPY_ORDER, together=NUMPY_TOGETHER)
+
+
+def softmax_trained(m, X, y, classes, lr, epochs, batch_size, seed):
+    """train_softmax_regression's W and b (in the dtype returned: float32 is allowed for float32 data)."""
+    what = f"train_softmax_regression(X, y, {classes}, lr={lr}, epochs={epochs}, batch_size={batch_size}, rng)"
+    W, b, _ = m.train_softmax_regression(X, y, classes, lr, epochs, batch_size, np.random.default_rng(seed))
+    W, b = as_array(W, what + " -> W"), as_array(b, what + " -> b")
+    assert_shape(W, (classes, X.shape[1]), what + " -> W")
+    assert_shape(b, (classes,), what + " -> b")
+    start = {"W": np.zeros((classes, X.shape[1])), "b": np.zeros(classes)}
+    return Run(X, y, start, {"W": W, "b": b}), what
+
+
+@check("linear_models", "train_softmax_regression", "softmax_regression_grad")
+def train_softmax_regression_reshuffles_uses_every_batch_and_keeps_pairs(m):
+    """train_softmax_regression: a fresh order each epoch, every mini-batch used (the partial one too), X and y together"""
+    rng = np.random.default_rng(19)
+    runs = []
+    for seed in (1, 2, 3):
+        X = rng.normal(size=(5, 2)).astype(np.float32)
+        run, what = softmax_trained(m, X, rng.permutation(np.array([0, 1, 2, 1, 1])), 3, 0.5, 2, 2, seed)
+        runs.append(run)
+    check_epochs(runs, replay_of_yours(m), SGD(0.5), 2, 2, what + " on 5 float32 points (3 mini-batches per epoch, "
+                 "the last of 1 example)", SOFTMAX_WORDS)
+    for seed in (4, 5):
+        X = rng.normal(size=(6, 2)).astype(np.float32)
+        run, what = softmax_trained(m, X, rng.permutation(np.array([0, 0, 1, 1, 2, 3])), 4, 0.5, 1, 6, seed)
+        check_together(run, replay_of_yours(m), 0.5, what + " on 6 float32 points of 4 classes (one step on the whole "
+                       "set)", SOFTMAX_WORDS)
 
 
 @check("linear_models", "perceptron_update")
@@ -1294,76 +1789,60 @@ def train_mlp_history_on_two_circles(m):
             "without validation data, history should not report valid_loss")
 
 
-def sgd_replay(bprop, params, X, y, batches, lr):
-    """Plain SGD steps with your bprop, one per mini-batch (a tuple of example indices)."""
-    for batch in batches:
-        rows = list(batch)
-        step = bprop(params, X[rows], y[rows])
-        params = {key: value - lr * np.asarray(step[key], dtype=float) for key, value in params.items()}
-    return params
+MLP_WORDS = Words(step="params - lr * bprop(params, X_batch, y_batch, reg) with your bprop (if a bprop check above "
+                       "fails, fix it first)",
+                  initial="those train_mlp returns with lr = 0", fresh_order=NUMPY_ORDER, together=NUMPY_TOGETHER)
 
 
-def same_weights(a, b):
-    return all(np.allclose(np.asarray(a[key], dtype=float), np.asarray(b[key], dtype=float), rtol=1e-6, atol=1e-9)
-               for key in ("W1", "b1", "W2", "b2"))
+def your_bprop(m, reg=(0, 0, 0, 0)):
+    def gradient(params, X, y):
+        grads = m.bprop(params, X, y, reg)
+        return {key: as_floats(grads[key], f"bprop(...)[{key!r}]") for key in params}
+    return gradient
 
 
-def batch_splits(n, batch_size, keep_partial):
-    """Every epoch's sequence of mini-batches that cutting some permutation of range(n) gives."""
-    splits = set()
-    for order in itertools.permutations(range(n)):
-        cut = [tuple(sorted(order[i:i + batch_size])) for i in range(0, n, batch_size)]
-        if not keep_partial and len(cut[-1]) < batch_size:
-            cut.pop()
-        splits.add(tuple(cut))
-    return sorted(splits)
-
-
-def replayed_epochs(m, start, end, X, y, lr, batch_size):
-    """Every pair of epochs of mini-batches that leads from start to end (several when steps happen to
-    coincide), and whether the partial mini-batch was used; None when none does."""
-    for keep_partial in (True, False):
-        splits = batch_splits(len(X), batch_size, keep_partial)
-        pairs = []
-        for first in splits:
-            halfway = sgd_replay(m.bprop, start, X, y, first, lr)
-            pairs += [(first, second) for second in splits
-                      if same_weights(sgd_replay(m.bprop, halfway, X, y, second, lr), end)]
-        if pairs:
-            return pairs, keep_partial
-    return None
+def mlp_trained(m, X, y, seed, **hp):
+    """The parameters train_mlp starts from (lr = 0) and ends with, in the dtype returned."""
+    ends = []
+    for lr in (0.0, hp["lr"]):
+        params = m.train_mlp(X, y, **{**hp, "lr": lr}, rng=np.random.default_rng(seed))[0]
+        ends.append({key: as_array(params[key], f"params[{key!r}] returned by train_mlp")
+                     for key in ("W1", "b1", "W2", "b2")})
+    return Run(X, y, *ends)
 
 
 @check("mlp", "train_mlp", "bprop")
 def train_mlp_reshuffles_and_uses_every_batch(m):
     """train_mlp: a fresh permutation each epoch, every mini-batch used (the partial one too)"""
     n, batch_size, lr = 5, 2, 0.5
-    what = (f"train_mlp(X, y, dh=3, lr={lr}, epochs=2, batch_size={batch_size}, rng) on {n} points "
+    what = (f"train_mlp(X, y, dh=3, lr={lr}, epochs=2, batch_size={batch_size}, rng) on {n} float32 points "
             "(3 mini-batches per epoch, the last of 1 example)")
     rng = np.random.default_rng(27)
-    epochs = []
-    for seed in (1, 2, 3):
-        X = np.round(rng.normal(size=(n, 2)), 3)
-        y = rng.permutation(np.array([0, 1, 0, 1, 1]))
-        start, end = (m.train_mlp(X, y, dh=3, lr=rate, epochs=2, batch_size=batch_size,
-                                  rng=np.random.default_rng(seed))[0] for rate in (0.0, lr))
-        found = replayed_epochs(m, start, end, X, y, lr, batch_size)
-        require(found is not None,
-                f"{what}: the parameters are not those of SGD with your bprop from the initial parameters "
-                "(those train_mlp returns with lr = 0), over 2 epochs of mini-batches of any permutation of the "
-                f"examples.\nX = {fmt(X)}, y = {fmt(y)}\nHint: each step is params - lr * bprop(params, "
-                "X_batch, y_batch, reg), with X and y shuffled by the same permutation (if a bprop check above "
-                "fails, fix it first)")
-        pairs, partial_used = found
-        require(partial_used, f"{what}: the last, partial mini-batch of each epoch is dropped (2 steps per epoch "
-                "instead of 3). Hint: use every example: for start in range(0, n, batch_size) makes the 1 "
-                "leftover example the last mini-batch")
-        epochs.append(pairs)
-    reshuffled = [all(first != second for first, second in pairs) for pairs in epochs]
-    require(any(reshuffled),
-            f"{what}, with 3 seeds: each time the second epoch visited the mini-batches in exactly the same "
-            f"order as the first (e.g. {epochs[0][0][0]}). Hint: draw a new permutation at the start of every "
-            "epoch, not once before the loop")
+    runs = [mlp_trained(m, rng.normal(size=(n, 2)).astype(np.float32), rng.permutation(np.array([0, 1, 0, 1, 1])),
+                        seed, dh=3, lr=lr, epochs=2, batch_size=batch_size) for seed in (1, 2, 3)]
+    check_epochs(runs, your_bprop(m), SGD(lr), batch_size, 2, what, MLP_WORDS)
+
+
+@check("mlp", "train_mlp", "bprop")
+def train_mlp_keeps_pairs_and_trains_the_penalty(m):
+    """train_mlp: X and y shuffled together; the penalty reg is part of every step"""
+    rng = np.random.default_rng(28)
+    what = "train_mlp(X, y, dh=3, lr=0.5, epochs=1, batch_size=6, rng) on 6 float32 points of 4 classes (one step)"
+    for seed in (1, 2):
+        run = mlp_trained(m, rng.normal(size=(6, 2)).astype(np.float32), rng.permutation(np.array([0, 0, 1, 1, 2, 3])),
+                          seed, dh=3, lr=0.5, epochs=1, batch_size=6)
+        check_together(run, your_bprop(m), 0.5, what, MLP_WORDS)
+    reg = (0.02, 0.03, 0.04, 0.05)
+    X, y = rng.normal(size=(6, 2)).astype(np.float32), rng.permutation(np.array([0, 0, 1, 1, 2, 2]))
+    run = mlp_trained(m, X, y, 3, dh=3, lr=0.5, epochs=1, batch_size=6, reg=reg)
+
+    def step(gradient):
+        return {key: as_floats(value, key) - 0.5 * gradient(run.start, X, y)[key] for key, value in run.start.items()}
+    check_replayed(run, step(your_bprop(m, reg)),
+                   {"the penalty is not trained on: each step uses bprop(params, X_batch, y_batch) without reg. Pass "
+                    "reg on: bprop(params, X_batch, y_batch, reg)": step(your_bprop(m))},
+                   what.replace("epochs=1", f"epochs=1, reg={reg}"),
+                   f"one step params - lr * bprop(params, X, y, reg={reg}) with your bprop")
 
 
 @check("mlp", "HYPERPARAMS", "train_mlp")
@@ -1608,35 +2087,85 @@ def train_torch_reports_mean_loss(m):
                  rtol=1e-4, hint="report the mean loss per example over the epoch, not the sum of the batch losses")
 
 
-@check("torch_models", "train_torch")
-def train_torch_momentum_is_sgds(m):
-    """train_torch: momentum=0.9 is SGD's momentum (each step adds the whole gradient to the velocity)"""
+def linear_gradient(params, X, y):
+    """The gradient of the mean cross-entropy of X W^T + b (torch's autograd, in float64)."""
     import torch
-    X, y = blobs(np.random.default_rng(37), 20, [[0, 2], [2, 0], [-2, -2]])
-    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
-    epochs, lr, momentum = 6, 1e-3, 0.9
+    W = torch.tensor(np.asarray(params["W"], dtype=float), requires_grad=True)
+    b = torch.tensor(np.asarray(params["b"], dtype=float), requires_grad=True)
+    torch.nn.functional.cross_entropy(torch.as_tensor(np.asarray(X, dtype=float)) @ W.T + b,
+                                      torch.as_tensor(np.asarray(y, dtype=np.int64))).backward()
+    return {"W": W.grad.numpy(), "b": b.grad.numpy()}
 
-    def moved(**options):
-        torch.manual_seed(5)
-        model = torch.nn.Linear(2, 3)
-        before = torch.nn.utils.parameters_to_vector(model.parameters()).detach().numpy().astype(float)
-        m.train_torch(model, Xt, yt, epochs, lr, len(X), 0, **options)
-        after = torch.nn.utils.parameters_to_vector(model.parameters()).detach().numpy().astype(float)
-        return after - before
-    plain, with_momentum = moved(), moved(momentum=momentum)
-    require(np.linalg.norm(plain) > 0, "train_torch did not change the model's parameters: call optimizer.step() "
-            "on an optimizer built from model.parameters()")
-    # One full batch per epoch and a tiny lr: the gradient g barely changes, so plain SGD moves by
-    # epochs * lr * g and SGD with momentum (velocity = momentum * velocity + g) by sum_t (1 - momentum^t)
-    # / (1 - momentum) * lr * g.
-    factor = sum((1 - momentum ** t) / (1 - momentum) for t in range(1, epochs + 1)) / epochs
-    ratio = float(np.dot(with_momentum, plain) / np.dot(plain, plain))
-    hint = ("momentum changes nothing here: either the option does not reach the optimizer, or the velocity is "
-            "an exponential average (dampening = momentum); SGD's momentum adds the whole gradient: "
-            "torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)" if abs(ratio - 1) < 0.1 else
-            "pass the options on to the optimizer unchanged (no dampening, no (1 - momentum) * grad)")
-    expect_close(ratio, factor, f"how far {epochs} full-batch epochs with momentum={momentum} move the weights, "
-                 "divided by how far they move without momentum (lr = 1e-3)", rtol=0.05, atol=0, hint=hint)
+
+TORCH_WORDS = Words(step="W - lr * (gradient of the mini-batch's mean cross-entropy)",
+                    initial="the model's parameters before train_torch", fresh_order=TORCH_ORDER,
+                    together=TORCH_TOGETHER)
+
+
+def linear_trained(m, X, y, classes, epochs, lr, batch_size, seed, **options):
+    """An nn.Linear before and after your train_torch on (X, y)."""
+    import torch
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(X.shape[1], classes)
+
+    def parameters():
+        return {"W": model.weight.detach().numpy().copy(), "b": model.bias.detach().numpy().copy()}
+    start = parameters()
+    m.train_torch(model, torch.tensor(X), torch.tensor(y, dtype=torch.int64), epochs, lr, batch_size, seed, **options)
+    return Run(X, y, start, parameters())
+
+
+@check("torch_models", "train_torch")
+def train_torch_reshuffles_uses_every_batch_and_keeps_pairs(m):
+    """train_torch: a fresh order each epoch, every mini-batch used (the partial one too), X and y together"""
+    rng = np.random.default_rng(38)
+    # Batches of 3 of 5 points: 10 ways to cut an epoch, few enough to replay with autograd here.
+    what = "train_torch(nn.Linear(2, 2), X, y, epochs=2, lr=0.5, batch_size=3, seed) on 5 points (2 mini-batches per epoch)"
+    runs = [linear_trained(m, rng.normal(size=(5, 2)).astype(np.float32), rng.permutation(np.array([0, 1, 0, 1, 1])),
+                           2, 2, 0.5, 3, seed) for seed in (1, 2, 3, 4)]
+    check_epochs(runs, linear_gradient, SGD(0.5), 3, 2, what, TORCH_WORDS)
+    what = "train_torch(nn.Linear(2, 4), X, y, epochs=1, lr=0.5, batch_size=6, seed) on 6 points (one step)"
+    for seed in (4, 5):
+        run = linear_trained(m, rng.normal(size=(6, 2)).astype(np.float32),
+                             rng.permutation(np.array([0, 0, 1, 1, 2, 3])), 4, 1, 0.5, 6, seed)
+        check_together(run, linear_gradient, 0.5, what, TORCH_WORDS)
+
+
+@check("torch_models", "train_torch")
+def train_torch_momentum_in_one_optimizer(m):
+    """train_torch: momentum=0.9 is SGD's momentum, in one optimizer for all the epochs"""
+    rng = np.random.default_rng(37)
+    lr, momentum = 0.5, 0.9
+    run = linear_trained(m, rng.normal(size=(4, 2)).astype(np.float32), rng.permutation(np.array([0, 0, 1, 1])), 2, 3,
+                         lr, 2, 0, momentum=momentum)
+    words = Words(step=f"SGD with momentum {momentum} (velocity = {momentum} * velocity + gradient, W -= lr * "
+                       "velocity) carried across the epochs: torch.optim.SGD(model.parameters(), lr=lr, **options) "
+                       "made once, before the epoch loop",
+                  initial=TORCH_WORDS.initial, fresh_order=TORCH_ORDER, together=TORCH_TOGETHER)
+    check_rule(run, SGD(lr, momentum), momentum_mistakes(lr, momentum), linear_gradient, 2, 3,
+               f"train_torch(nn.Linear(2, 2), X, y, epochs=3, lr={lr}, batch_size=2, seed, momentum={momentum}) on 4 "
+               "points (2 mini-batches per epoch)", words)
+
+
+@check("torch_models", "train_torch")
+def train_torch_steps_in_train_mode(m):
+    """train_torch: every training step in train() mode (dropout active), also after evaluating"""
+    import torch
+    torch.manual_seed(39)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(16, 3))
+    modes = []
+
+    def record(module, inputs, output):
+        if output.requires_grad:
+            mode = module.training
+            output.register_hook(lambda grad: modes.append(mode))
+    model[2].register_forward_hook(record)
+    before = [p.detach().clone() for p in model.parameters()]
+    X, y = blobs(np.random.default_rng(39), 20, [[0, 2, 0, 0, 0], [2, 0, 0, 0, 0], [-2, -2, 0, 0, 0]])
+    m.train_torch(model, torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64), 3, 0.1, 16, 0)
+    moved = any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    check_train_mode(modes, moved, "train_torch(model with an nn.Dropout(0.5), X, y, epochs=3, lr=0.1, batch_size=16, "
+                                   "seed)")
 
 
 @check("torch_models", "TORCH_HYPERPARAMS")

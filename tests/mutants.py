@@ -7,8 +7,8 @@ from the code it mutates: when the reference changes and the snippet no longer
 matches exactly once, ``MutantDrift`` says which mutant to update.
 
 tests/corpus/test_mutants.py grades every mutant and checks that it loses points in a
-test tagged with its function, while a fair share of the module's other
-tests still pass.
+test tagged with its function (whose message matches the mutant's ``message``,
+when it has one), while a fair share of the module's other tests still pass.
 """
 import os
 import shutil
@@ -31,6 +31,7 @@ class Mutant:
     old: str            # exact text of reference/<module>.py, found exactly once
     new: str
     description: str
+    message: str = ""   # regex: the message of a test tagged with `function` that lost points names the bug
 
 
 M = Mutant
@@ -117,6 +118,16 @@ MUTANTS = [
       "W, b = W - lr * dW, b - lr * db",
       "W, b = W - lr * dW, b + lr * db",
       "SGD step on the bias goes uphill"),
+    M("train_softmax_regression_one_permutation", "linear_models", "train_softmax_regression",
+      "    for _ in range(epochs):\n        order = rng.permutation(n)\n",
+      "    order = rng.permutation(n)   # drawn once: every epoch visits the batches in the same order\n"
+      "    for _ in range(epochs):\n",
+      "the same permutation in every epoch", message="visit the mini-batches in the same order"),
+    M("train_softmax_regression_drops_partial_batch", "linear_models", "train_softmax_regression",
+      "        for start in range(0, n, batch_size):\n            # A batch",
+      "        for start in range(0, n - batch_size + 1, batch_size):\n            # A batch",
+      "the last, partial mini-batch of each epoch is dropped",
+      message="the last, partial mini-batch of each epoch is dropped"),
     M("perceptron_ties_last", "linear_models", "perceptron_update",
       "y_hat = int(np.argmax(W @ x))",
       "scores = W @ x\n    y_hat = int(len(scores) - 1 - np.argmax(scores[::-1]))",
@@ -181,12 +192,13 @@ MUTANTS = [
       "    for _ in range(epochs):\n        order = rng.permutation(n)\n",
       "    order = rng.permutation(n)   # drawn once: every epoch visits the batches in the same order\n"
       "    for _ in range(epochs):\n",
-      "the same permutation in every epoch"),
+      "the same permutation in every epoch", message="visit the mini-batches in the same order"),
     M("train_mlp_drops_partial_batch", "mlp", "train_mlp",
       "        for start in range(0, n, batch_size):\n            batch = order[start:start + batch_size]",
       "        for start in range(0, n - batch_size + 1, batch_size):\n"
       "            batch = order[start:start + batch_size]",
-      "the last, partial mini-batch of each epoch is dropped"),
+      "the last, partial mini-batch of each epoch is dropped",
+      message="the last, partial mini-batch of each epoch is dropped"),
     M("train_mlp_xy_shuffled_apart", "mlp", "train_mlp",
       "        order = rng.permutation(n)\n        for start in range(0, n, batch_size):\n"
       "            batch = order[start:start + batch_size]\n"
@@ -195,7 +207,11 @@ MUTANTS = [
       "        for start in range(0, n, batch_size):\n"
       "            batch = order[start:start + batch_size]\n"
       "            grads = bprop(params, X[batch].astype(float), y[label_order[start:start + batch_size]], reg)",
-      "X and y shuffled with different permutations"),
+      "X and y shuffled with different permutations", message="X and y were shuffled with different permutations"),
+    M("train_mlp_penalty_not_trained", "mlp", "train_mlp",
+      "grads = bprop(params, X[batch].astype(float), y[batch], reg)",
+      "grads = bprop(params, X[batch].astype(float), y[batch])   # reg only reported, never trained on",
+      "the penalty is reported in the history but not trained on", message="the penalty is not trained on"),
     # ----------------------------------------------------------------- conv
     M("conv_output_size_off_by_one", "conv", "conv_output_size",
       "return (n + 2 * padding - k) // stride + 1",
@@ -261,11 +277,41 @@ MUTANTS = [
     M("train_torch_momentum_as_average", "torch_models", "train_torch",
       "return torch.optim.SGD(params, lr=lr, **options)",
       "return torch.optim.SGD(params, lr=lr, dampening=options.get('momentum', 0.0), **options)",
-      "momentum written as an exponential average (dampening = momentum)"),
+      "momentum written as an exponential average (dampening = momentum)",
+      message="momentum written as an exponential average"),
     M("train_torch_summed_losses", "torch_models", "train_torch",
       "losses.append(total / n)",
       "losses.append(total)",
-      "train_torch reports the summed loss per epoch instead of the mean"),
+      "train_torch reports the summed loss per epoch instead of the mean",
+      message="the sum over the examples instead of the mean"),
+    M("train_torch_eval_left_on", "torch_models", "train_torch",
+      "        losses.append(total / n)",
+      "        model.eval()   # to evaluate after the epoch; train() is never called again\n"
+      "        losses.append(total / n)",
+      "dropout off from the second epoch on: eval() after each epoch, never train() again",
+      message=r"training steps ran with the model in eval\(\) mode"),
+    M("train_torch_xy_shuffled_apart", "torch_models", "train_torch",
+      "loss = F.cross_entropy(model(X[idx]), y[idx])",
+      "loss = F.cross_entropy(model(X[idx]), y[torch.randperm(n, generator=shuffler)[:len(idx)]])",
+      "X and y shuffled with different permutations", message="X and y were shuffled with different permutations"),
+    M("train_torch_optimizer_per_epoch", "torch_models", "train_torch",
+      "    optimizer = _make_optimizer(model.parameters(), lr, options)\n    model.train()\n    losses = []\n"
+      "    for _ in range(epochs):\n",
+      "    model.train()\n    losses = []\n    for _ in range(epochs):\n"
+      "        optimizer = _make_optimizer(model.parameters(), lr, options)   # a new one (and momentum) each epoch\n",
+      "the optimizer is created anew every epoch, so momentum restarts from zero",
+      message="the optimizer is created anew in every epoch"),
+    M("train_torch_one_order", "torch_models", "train_torch",
+      "    for _ in range(epochs):\n        order = torch.randperm(n, generator=shuffler)\n",
+      "    order = torch.randperm(n, generator=shuffler)   # drawn once: the same order every epoch\n"
+      "    for _ in range(epochs):\n",
+      "the same order in every epoch", message="visit the mini-batches in the same order"),
+    M("train_torch_drops_partial_batch", "torch_models", "train_torch",
+      "        for start in range(0, n, batch_size):\n            idx = order[start:start + batch_size]",
+      "        for start in range(0, n - batch_size + 1, batch_size):\n"
+      "            idx = order[start:start + batch_size]",
+      "the last, partial mini-batch of each epoch is dropped",
+      message="the last, partial mini-batch of each epoch is dropped"),
 ]
 
 BY_NAME = {m.name: m for m in MUTANTS}

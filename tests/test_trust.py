@@ -267,11 +267,17 @@ def test_a_forward_that_ignores_its_layers_scores_0(tmp_path, fashion):
 def test_a_train_torch_that_never_steps_scores_0_on_training(tmp_path):
     folder = build_exploit("fake_training", tmp_path / "fake_training", {})
     results = grade(folder, tmp_path / "r.json", "--parts", "torch_models")
-    assert scores(results, ["5.8", "5.9", "5.10"]) == {"5.8": 0, "5.9": 0, "5.10": 0}
+    assert scores(results, ["5.6", "5.8", "5.9", "5.10"]) == {"5.6": 0, "5.8": 0, "5.9": 0, "5.10": 0}
+
+
+def test_a_train_torch_that_trains_a_copy_earns_nothing_in_the_train_torch_test(tmp_path):
+    """Its losses are right (computed on a copy of the model): every case of 5.6 judges the parameters of
+    the model it was given, so none passes, and the property (same seed, same losses) counts for nothing."""
+    folder = build_exploit("fake_training", tmp_path / "fake_training", {})
+    results = grade(folder, tmp_path / "r.json", "--parts", "torch_models", "--no-training")
     train_torch = by_number(results)["5.6"]
-    # Its losses are right (computed on a copy): only the checks of the parameters catch it.
-    assert train_torch["score"] <= 0.4 * train_torch["max_score"]
-    assert "does train_torch call optimizer.step()" in train_torch["output"]
+    assert train_torch["score"] == 0, train_torch["output"]
+    assert "was not trained (its parameters did not change)" in train_torch["output"]
 
 
 @pytest.mark.grading
@@ -291,29 +297,3 @@ def test_answers_replayed_from_feedback_score_0(tmp_path):
     seed = str(first["extra_data"]["hidden_seed"])
     fixed = grade(folder, tmp_path / "fixed.json", "--parts", "linear_models", "--no-training", "--seed", seed)
     assert by_number(fixed)["2.1"]["score"] == by_number(fixed)["2.1"]["max_score"]
-
-
-# ----------------------------------------------------------------------------- reading a state_dict
-
-def test_linear_layers_are_read_from_any_layout_of_the_contract_architecture():
-    from autograder.errors import CheckFailed
-    from autograder.judge.layers import linear_forward, linear_layers
-    rng = np.random.default_rng(0)
-    W1, b1, W2, b2 = rng.normal(size=(5, 4)), rng.normal(size=5), rng.normal(size=(3, 5)), rng.normal(size=3)
-    x = rng.normal(size=(6, 4))
-    expected = np.maximum(x @ W1.T + b1, 0) @ W2.T + b2
-    layouts = {
-        "nn.Sequential": [["0.weight", W1], ["0.bias", b1], ["2.weight", W2], ["2.bias", b2]],
-        "output layer registered first": [["out.weight", W2], ["out.bias", b2], ["hidden.weight", W1],
-                                          ["hidden.bias", b1]],
-        "W and b parameters stored (in, out)": [["W1", W1.T], ["b1", b1], ["W2", W2.T], ["b2", b2]],
-    }
-    for layout, state in layouts.items():
-        assert np.allclose(linear_forward(linear_layers(state, layout, 4, 3), x), expected), layout
-    no_bias = linear_layers([["linear.weight", W2]], "no bias", 5, 3)
-    assert np.allclose(linear_forward(no_bias, np.ones((1, 5))), W2.sum(axis=1))
-    with pytest.raises(CheckFailed, match="BatchNorm-like model.*cannot be read"):
-        linear_layers([["0.weight", W1], ["0.bias", b1], ["1.weight", b1], ["1.bias", b1],
-                       ["1.running_mean", b1], ["2.weight", W2], ["2.bias", b2]], "BatchNorm-like model", 4, 3)
-    with pytest.raises(CheckFailed, match="wrong sizes"):
-        linear_layers([["0.weight", W1], ["0.bias", b1]], "wrong sizes", 4, 3)

@@ -2,10 +2,12 @@
 import numpy as np
 
 from autograder.judge.compare import assert_close, assert_number, assert_sequence, assert_true, score_cases
+from autograder.judge import rounding
 from autograder.judge.linear_models import (FD_ATOL, FD_RTOL, STABLE, blobs, check_costs_per_epoch,
-                                            check_gd_result, check_logreg_grad_fd, check_near_reference,
-                                            check_pair, check_perceptron_update, check_reproducible,
-                                            check_shuffled, logreg_grad_mistakes, ref_train, train, unpack)
+                                            check_epoch_replays, check_gd_result, check_logreg_grad_fd,
+                                            check_near_reference, check_pair, check_perceptron_update,
+                                            check_reproducible, check_shuffled, check_shuffled_together,
+                                            check_trained_close, logreg_grad_mistakes, ref_train, train, unpack)
 from autograder.judge.numerics import numerical_gradient
 from autograder.judge.properties import assert_no_warnings, call_stable, call_unmodified
 from autograder.results.marks import graded, lazy
@@ -327,9 +329,7 @@ def test_train_softmax_regression_full_batch(linear_models, rng, set_score=None)
                       "one epoch too few": ref_train(X, y, m, lr, epochs - 1, n)[0],
                       "one epoch too many": ref_train(X, y, m, lr, epochs + 1, n)[0],
                       "W + lr dW (ascent: flipped sign)": ref_train(X, y, m, -lr, epochs, n)[0]}
-        assert_close(W, W_ref, what + " -> W", inputs=inputs, mistakes=mistakes_W)
-        assert_close(b, b_ref, what + " -> b", inputs=inputs,
-                     mistakes={"b never updated": np.zeros(m)})
+        check_trained_close(W, b, W_ref, b_ref, X, what, inputs, mistakes_W)
 
     def costs():
         _, _, got_costs, what = result()
@@ -339,6 +339,7 @@ def test_train_softmax_regression_full_batch(linear_models, rng, set_score=None)
                     f"({epochs}), the cost_ce on all of X after each epoch.")
         before = np.concatenate([[np.log(m)], costs_ref[:-1]])
         assert_close(got_costs, costs_ref, what + " -> costs", inputs=inputs,
+                     **rounding.tolerances(costs_ref, X, *result()[:3]),
                      mistakes={"costs[e] is the cost before epoch e instead of after it": before,
                                "costs summed instead of averaged over the examples":
                                n * np.asarray(costs_ref)})
@@ -348,7 +349,7 @@ def test_train_softmax_regression_full_batch(linear_models, rng, set_score=None)
 
 @graded("2.13", 1.5, tags=("linear_models", "train_softmax_regression"), partial=True)
 def test_train_softmax_regression_minibatch(linear_models, rng, set_score=None):
-    """train_softmax_regression: mini-batches shuffled by rng: costs, reproducibility, final cost"""
+    """train_softmax_regression: mini-batches shuffled by rng each epoch, every batch used: costs, final cost"""
     n, d, m = 60, 4, 3
     X, y = blobs(rng, n, d, m)
     lr, epochs, batch_size = 0.1, 20, 10
@@ -362,7 +363,11 @@ def test_train_softmax_regression_minibatch(linear_models, rng, set_score=None):
     score_cases([("costs: one per epoch, costs[-1] = cost_ce(W, b) on all of X, going down",
                   lambda: check_costs_per_epoch(run_a, X, y, m, epochs)),
                  ("final cost near the reference's",
-                  lambda: check_near_reference(run_a, X, y, m, lr, epochs, batch_size, seed_a))], 1.5, set_score,
+                  lambda: check_near_reference(run_a, X, y, m, lr, epochs, batch_size, seed_a)),
+                 ("a fresh permutation each epoch; every mini-batch used, the partial one too",
+                  lambda: check_epoch_replays(linear_models, rng)),
+                 ("X and y shuffled together", lambda: check_shuffled_together(linear_models, rng))],
+                1.5, set_score,
                 properties=[("same rng seed, same result", lambda: check_reproducible(run_a, run_a2, seed_a)),
                             ("different seeds, different shuffles",
                              lambda: check_shuffled(run_a, run_b, seed_a, seed_b))])

@@ -9,13 +9,15 @@ import pytest
 
 from autograder import config
 from autograder.judge.compare import as_array, assert_close, assert_shape, assert_true, score_cases
-from autograder.judge.layers import linear_layers
+from autograder.judge.layers import read_layers
 from autograder.judge.torch_models import (affine_inputs, call_descent, call_dropout, check_dropout_draws,
                                            check_dropout_modes, check_dropout_training,
                                            check_outputs_from_parameters, descent_mistakes, forward,
                                            gradient_descent, logits)
-from autograder.judge.torch_training import (MODELS, check_deterministic, check_full_batch, check_learns,
-                                             check_mean_loss, check_torch_hyperparams, train_on_fashion_mnist)
+from autograder.judge.torch_training import (MODELS, check_deterministic, check_epoch_replays, check_full_batch,
+                                             check_learns, check_momentum, check_shuffled_together,
+                                             check_steps_and_mean_loss, check_torch_hyperparams, check_train_mode,
+                                             train_on_fashion_mnist)
 from autograder.results.marks import graded
 
 
@@ -124,10 +126,7 @@ def test_model_outputs(torch_models, rng, set_score=None):
         what = f"LogisticRegression(784, 10) on a float32 batch of shape {rows.shape}"
         found = forward(torch_models, "logreg", {}, rows, 0, "LogisticRegression")
         out = logits(found["eval"][0], what, n)
-        layers = linear_layers(found["state"], "LogisticRegression(784, 10)")
-        assert_true(len(layers) == 1,
-                    f"LogisticRegression(784, 10) should be one nn.Linear(784, 10) layer, but it has "
-                    f"{len(layers)} linear layers.")
+        layers = read_layers(found["parameters"], [784, 10], "LogisticRegression(784, 10)", probe=(rows, out))
         check_outputs_from_parameters(out, layers, rows, what)
 
     def mlp():
@@ -136,15 +135,9 @@ def test_model_outputs(torch_models, rng, set_score=None):
         config_ = {"hidden": hidden, "dropout": 0.0}
         found = forward(torch_models, "mlp", config_, rows, 0, "MLP")
         out = logits(found["eval"][0], what, n)
-        shapes = [tuple(np.shape(value)) for _name, value in found["state"]]
-        matrices = [s for s in shapes if len(s) == 2]
-        sizes = [784] + hidden + [10]
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            assert_true((fan_out, fan_in) in matrices or (fan_in, fan_out) in matrices,
-                        f"MLP(784, {hidden}, 10) should have the layers 784 -> 64 -> 32 -> 10, one hidden layer "
-                        f"per entry of hidden, but it has no {fan_in} -> {fan_out} weight matrix (its weight "
-                        f"matrices have the shapes {matrices}).")
-        check_outputs_from_parameters(out, linear_layers(found["state"], f"MLP(784, {hidden}, 10)"), rows, what)
+        # Read by shape, whatever the containers; a missing layer (one per entry of hidden) is named.
+        layers = read_layers(found["parameters"], [784] + hidden + [10], f"MLP(784, {hidden}, 10)", probe=(rows, out))
+        check_outputs_from_parameters(out, layers, rows, what)
 
     def convnet():
         images = rng.uniform(0, 1, (4, 1, 28, 28)).astype(np.float32)
@@ -195,13 +188,19 @@ def test_model_dropout_modes(torch_models, rng, set_score=None):
 
 @graded("5.6", 2.5, tags=("torch_models", "train_torch"), partial=True)
 def test_train_torch(torch_models, rng, set_score=None):
-    """train_torch: mean loss per epoch, gradient steps, momentum option, learns, deterministic"""
+    """train_torch: mean loss per epoch, SGD steps on the model given (every batch, fresh order, momentum), train()"""
+    # Every case judges the parameters of the model train_torch was given: losses computed on a copy
+    # of it earn nothing.
     score_cases([
         ("full batch: the losses of gradient descent on the mean cross-entropy",
-         lambda: check_full_batch(torch_models, rng, 0.0)),
-        ("full batch with momentum=0.9: the options reach the optimizer",
-         lambda: check_full_batch(torch_models, rng, 0.9)),
-        ("one loss per epoch: the mean over the epoch, not a sum", lambda: check_mean_loss(torch_models, rng)),
+         lambda: check_full_batch(torch_models, rng)),
+        ("one loss per epoch, the mean over the epoch; one step per mini-batch",
+         lambda: check_steps_and_mean_loss(torch_models, rng)),
+        ("a fresh order each epoch; every mini-batch used, the partial one too",
+         lambda: check_epoch_replays(torch_models, rng)),
+        ("X and y shuffled together", lambda: check_shuffled_together(torch_models, rng)),
+        ("momentum=0.9: SGD's momentum, one optimizer for all epochs", lambda: check_momentum(torch_models, rng)),
+        ("every training step in train() mode (dropout active)", lambda: check_train_mode(torch_models, rng)),
         ("mini-batches: learns a separable problem", lambda: check_learns(torch_models, rng)),
     ], 2.5, set_score, properties=[
         # Constant losses are reproducible: this counts once a loss value is right.

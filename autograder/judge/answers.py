@@ -73,26 +73,39 @@ def model_sizes(kind, config):
     return None
 
 
+PROBE_ROWS = 8   # rows on which a trained model's own outputs come back (judge/torch_training.py)
+
+
+def _parameters(sizes):
+    """``tasks.parameters_by_shape``: ``[name, array or shape]`` pairs within the architecture's
+    bound, and the buffers' ``[name, shape]``; nothing for ConvNetDropout (its own architecture)."""
+    if not sizes:
+        return {}
+    return {"parameters": StateDict(sizes), "buffers": PARAMETER_SHAPES}
+
+
 def model_outputs(kind, config, n):
     """``calls.model_forward``: two passes in train() and two in eval() mode of ``n`` rows (logits,
-    checked by the test), the modules' names, and the state_dict of LogisticRegression and MLP."""
+    checked by the test), the modules' names, and the parameters of LogisticRegression and MLP."""
     sizes = model_sizes(kind, config)
     return Record({"train": Items(Value(), Value()), "eval": Items(Value(), Value()),
                    "layers": ListOf(Name(), 10_000), "torch_layers": ListOf(Name(), 10_000),
-                   "n_parameters": Number(INTEGER), "state": StateDict(sizes) if sizes else Value()},
-                  labels={"state": "its state_dict"})
+                   "n_parameters": Number(INTEGER), **_parameters(sizes)},
+                  labels={"parameters": "its parameters"})
 
 
 PARAMETER_SHAPES = ListOf(Items(Name(10_000), ListOf(Number(INTEGER), MAX_DIMENSIONS)), MAX_PARAMETERS)
 
 
 def trained_torch_model(kind, config, batches_per_epoch):
-    """``calls.train_torch_model`` on Fashion-MNIST: the state_dict of LogisticRegression and MLP
-    (the grader predicts from it), ConvNetDropout's predicted classes, and the losses, which are
+    """``calls.train_torch_model`` on Fashion-MNIST: the parameters of LogisticRegression and MLP
+    (read by shape; the grader predicts from them) and their outputs on the grader's probe rows, ConvNetDropout's predicted classes, and the losses, which are
     only recorded: none, or at most one per batch (a per-batch list is a bug 5.6 names)."""
     sizes, epochs = model_sizes(kind, config), int(config["epochs"])
-    answer = {"state": StateDict(sizes)} if sizes else {"predictions": Array(TEST_IMAGES, kinds=INTEGER)}
+    answer = ({**_parameters(sizes), "probe_outputs": Array(PROBE_ROWS, 10)} if sizes
+              else {"predictions": Array(TEST_IMAGES, kinds=INTEGER)})
     return Record({**answer, "losses": Maybe(Sequence(max_length=epochs * batches_per_epoch)), "cpu_seconds": Number()},
-                  labels={"state": "its state_dict", "predictions": "its predicted classes",
+                  labels={"parameters": "its parameters", "probe_outputs": "its outputs on the grader's rows",
+                          "predictions": "its predicted classes",
                           "losses": f"the losses train_torch returned (one mean loss per epoch, so {epochs}; "
                                     "up to one per batch is recorded)"})

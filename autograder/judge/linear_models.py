@@ -1,6 +1,7 @@
 """What the graded tests of linear_models.py call: expected values, classic mistakes, replays and checks."""
 import numpy as np
 
+from autograder.judge import replays, rounding, training
 from autograder.judge.compare import (as_array, assert_close, assert_number, assert_sequence, assert_shape,
                                       assert_true, describe, format_inputs)
 from autograder.judge.numerics import numerical_gradient
@@ -61,13 +62,21 @@ def check_costs_per_epoch(run, X, y, m, epochs):
     assert_true(len(costs) == epochs,
                 f"{what}: costs has {len(costs)} entries; it should have one per epoch ({epochs}).")
     final = ref.cost_ce(X, y, W, b)
-    assert_true(abs(costs[-1] - final) <= 1e-6 * abs(final) + 1e-9,
+    tolerance = rounding.tolerances(final, X, W, b, run()[2])   # float32 results allowed their rounding
+    assert_true(abs(costs[-1] - final) <= tolerance["rtol"] * abs(final) + tolerance["atol"],
                 f"{what}: costs[-1] = {float(costs[-1])!r}, but cost_ce of the returned W, b on all of X "
                 f"is {final!r}. costs[e] must be the cost on the whole training set after epoch e "
                 "(not the cost of the last mini-batch, nor a running average).")
     assert_true(costs[0] < np.log(m) and costs[-1] < costs[0],
                 f"{what}: the cost should go down: cost at W = 0 is log(m) = {np.log(m):.4f}, "
                 f"costs[0] = {costs[0]:.6g}, costs[-1] = {costs[-1]:.6g}.")
+
+
+def check_trained_close(W, b, W_ref, b_ref, X, what, inputs, mistakes_W):
+    """W and b equal the reference's; float32 results are allowed the rounding of their dtype."""
+    assert_close(W, W_ref, what + " -> W", inputs=inputs, mistakes=mistakes_W, **rounding.tolerances(W_ref, X, W, b))
+    assert_close(b, b_ref, what + " -> b", inputs=inputs, mistakes={"b never updated": np.zeros(len(b_ref))},
+                 **rounding.tolerances(b_ref, X, W, b))
 
 
 def check_reproducible(run, run_again, seed):
@@ -188,3 +197,46 @@ def check_logreg_grad_fd(got_dw, got_db, X, y, w, b, what, inputs):
     assert_close(assert_number(got_db, what + " -> db", inputs), fd_b,
                  what + " -> db (compared with finite differences of logreg_cost)",
                  inputs=inputs, rtol=FD_RTOL, atol=FD_ATOL)
+
+
+REPLAY_WORDS = training.Words(
+    step="W - lr * dW, b - lr * db with the gradient of the mini-batch's mean cost (softmax_regression_grad)",
+    initial="zeros", fresh_order=training.NUMPY_ORDER, together=training.NUMPY_TOGETHER)
+
+
+def replay_gradient(params, X, y):
+    dW, db = ref.softmax_regression_grad(X, y, params["W"], params["b"])
+    return {"W": dW, "b": db}
+
+
+def trained_from_zeros(module, X, y, m, lr, epochs, batch_size, seed):
+    """One training on float32 data (the contract's float32 rule) as the replays see it, and its call."""
+    W, b, _, what = train(module, X, y, m, lr, epochs, batch_size, seed)
+    start = {"W": np.zeros((m, X.shape[1])), "b": np.zeros(m)}
+    return training.Run(X, y, start, {"W": W, "b": b}), what
+
+
+def check_epoch_replays(module, rng):
+    """Two epochs on 5 examples with batch_size 2, from 3 seeds, replayed here for every way of forming
+    the mini-batches (judge/replays.py): every batch used, the partial one too, a fresh order each epoch."""
+    n, m, lr, epochs, batch_size = 5, 3, 0.5, 2, 2
+    runs = []
+    for _ in range(3):
+        X = rng.normal(size=(n, 2)).astype(np.float32)
+        y = rng.permutation(np.array([0, 1, 2, 1, 1]))
+        run, what = trained_from_zeros(module, X, y, m, lr, epochs, batch_size, int(rng.integers(2 ** 31)))
+        runs.append(run)
+    training.check_epochs(runs, replay_gradient, replays.SGD(lr), batch_size, epochs,
+                          what + f" on {n} float32 points in 2-D (3 mini-batches per epoch, the last of 1 example)",
+                          REPLAY_WORDS)
+
+
+def check_shuffled_together(module, rng):
+    """One full batch of 6 examples of 4 classes: a step on mismatched (x, label) pairs is recognised."""
+    n, m, lr = 6, 4, 0.5
+    for _ in range(2):   # a mismatch that happens to keep every label in place goes unseen once, not twice
+        X = rng.normal(size=(n, 2)).astype(np.float32)
+        y = rng.permutation(np.array([0, 0, 1, 1, 2, 3]))   # unbalanced: the gradient at zero weights is not 0
+        run, what = trained_from_zeros(module, X, y, m, lr, 1, n, int(rng.integers(2 ** 31)))
+        training.check_together(run, replay_gradient, lr, what + f" on {n} float32 points of {m} classes (one "
+                                "step on the whole set)", REPLAY_WORDS)

@@ -1,12 +1,10 @@
 """What the graded tests of mlp.py call: expected values, classic mistakes, replays and checks."""
-import itertools
-
 import numpy as np
 
 from autograder import config
 from autograder.errors import CheckFailed
-from autograder.judge import answers
-from autograder.judge.compare import assert_close, assert_keys, assert_true, describe, format_inputs
+from autograder.judge import answers, replays, rounding, training
+from autograder.judge.compare import assert_close, assert_keys, assert_true, describe
 from autograder.judge.expect import Sequence, expect, fits
 from autograder.judge.hyperparams import hyperparams_problems
 from autograder.judge.numerics import numerical_gradient
@@ -186,8 +184,14 @@ def fashion_result(result, hp, setting):
 
 
 def get_params(value, d, dh, m, what):
-    """A returned params dict of the shapes asked for (refused otherwise), as float arrays."""
-    return {key: array.astype(float) for key, array in expect(value, answers.mlp_params(d, dh, m), what).items()}
+    """A returned params dict of the shapes asked for (refused otherwise), as float arrays (float32 ones
+    stay float32, so that comparisons allow their rounding: judge/rounding.py)."""
+    params = {}
+    for key, array in expect(value, answers.mlp_params(d, dh, m), what).items():
+        problem = rounding.dtype_problem(array, f"{what}['{key}']")
+        assert_true(problem is None, problem)
+        params[key] = array if array.dtype.kind == "f" else array.astype(float)
+    return params
 
 
 def call_init(mlp, d, dh, m, seed):
@@ -237,6 +241,37 @@ def error_rate(params, X, y):
     return float(np.mean(np.argmax(ref.fprop(params, X)["oa"], axis=1) != y))
 
 
+def error_rates(params, X, y):
+    """The error rate of ``params`` on (X, y), and, for float32 parameters, also the rate that a float32
+    forward pass gets (a point on the decision boundary to float32 rounding may go either way)."""
+    rates = [error_rate(params, X, y)]
+    if rounding.coarsest(*params.values()) == np.float32:
+        p = {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
+        hidden = np.maximum(np.asarray(X, dtype=np.float32) @ p["W1"].T + p["b1"], 0)
+        rates.append(float(np.mean(np.argmax(hidden @ p["W2"].T + p["b2"], axis=1) != y)))
+    return rates
+
+
+def check_history_errors(params, curves, train, valid, reg, what):
+    """history's last train_error, valid_error and valid_loss are those of the returned params (float32
+    parameters are allowed their rounding)."""
+    for key, (X, y) in (("train_error", train), ("valid_error", valid)):
+        rates = error_rates(params, X, y)
+        got = curves[key][-1]
+        assert_true(any(abs(got - rate) < 1e-9 or abs(got - 100 * rate) < 1e-7 for rate in rates),
+                    f"{what}: history['{key}'][-1] is {float(got)!r}, but the returned params misclassify "
+                    f"a fraction {rates[0]!r} of those points (it should be the error rate after the last epoch).")
+    expected_ce = ref.loss(params, *valid)
+    expected_pen = ref.loss(params, *valid, reg)
+    got = curves["valid_loss"][-1]
+    tolerance = rounding.tolerances(expected_ce, *params.values())
+    # The contract does not say whether the validation loss includes the penalty: both are accepted.
+    assert_true(any(abs(got - value) <= tolerance["rtol"] * abs(value) + tolerance["atol"]
+                    for value in (expected_ce, expected_pen)),
+                f"{what}: history['valid_loss'][-1] is {float(got)!r}, but the loss of the returned params on "
+                f"the validation set is {expected_ce!r} ({expected_pen!r} with the penalty).")
+
+
 def decision_grid(params, X, y, size=60, margin=0.25):
     """The class the returned params predict on a size x size grid around X (for the instructor's
     report, drawn there with coursedata.plots.plot_decision_regions); computed here, not by student code."""
@@ -257,96 +292,75 @@ def train_twice(mlp, X, y, hp, seed, what):
         assert_true(isinstance(value, (tuple, list)) and len(value) == 2,
                     f"{what} should return a pair (params, history), but returned {describe(value)}.")
         results.append(get_params(value[0], X.shape[1], hp["dh"], int(y.max()) + 1, f"{what}: params"))
-    assert_true(not same_params(*results),
+    assert_true(not all(np.array_equal(results[0][k], results[1][k]) for k in PARAM_KEYS),
                 f"{what} returned the same parameters as with lr = 0: it took no gradient step.")
-    return results
+    return training.Run(X, y, *results)
 
 
-def sgd(params, X, y, batches, lr):
-    for batch in batches:
-        grads = ref.bprop(params, X[list(batch)], y[list(batch)])
-        params = {k: v - lr * grads[k] for k, v in params.items()}
-    return params
+REPLAY_WORDS = training.Words(step="params - lr * bprop(params, X_batch, y_batch, reg)",
+                              initial="the ones train_mlp returns with lr = 0", fresh_order=training.NUMPY_ORDER,
+                              together=training.NUMPY_TOGETHER)
 
 
-def same_params(a, b):
-    return all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-10) for k in PARAM_KEYS)
+def replay_gradient(reg=(0, 0, 0, 0)):
+    return lambda params, X, y: ref.bprop(params, X, y, reg)
 
 
-def epoch_orders(n, batch_size, keep_partial=True):
-    """Every way one epoch can cut a permutation of n examples into consecutive mini-batches
-    (order inside a batch does not matter); without ``keep_partial``, the last, partial one dropped."""
-    orders = set()
-    for permutation in itertools.permutations(range(n)):
-        chunks = [tuple(sorted(permutation[i:i + batch_size])) for i in range(0, n, batch_size)]
-        if not keep_partial and len(chunks[-1]) < batch_size:
-            chunks = chunks[:-1]
-        orders.add(tuple(chunks))
-    return sorted(orders)
+def float32_points(rng, n):
+    """The tiny training sets are float32, as Fashion-MNIST is (the contract's float32 rule)."""
+    return rng.normal(size=(n, 2)).astype(np.float32)
 
 
-def find_epochs(start, end, X, y, lr, n, batch_size):
-    """The two epochs of mini-batches that lead from ``start`` to ``end``: ``(orders, partial_used)`` or None."""
-    for keep_partial in (True, False):
-        orders = epoch_orders(n, batch_size, keep_partial)
-        for first in orders:
-            middle = sgd(start, X, y, first, lr)
-            for second in orders:
-                if same_params(sgd(middle, X, y, second, lr), end):
-                    return (first, second), keep_partial
-    return None
+def call_text(hp, n, data):
+    return f"train_mlp(X, y, {', '.join(f'{k}={v}' for k, v in hp.items())}, rng) on {n} float32 points {data}"
 
 
 def check_epochs(mlp, rng):
-    """Two epochs on 5 examples with batch_size 2: replayed here for every way of forming the batches."""
+    """Two epochs on 5 examples with batch_size 2, from 3 seeds, replayed here for every way of forming
+    the mini-batches (judge/replays.py): every batch used, the partial one too, a fresh order each epoch."""
     n, batch_size = 5, 2
     hp = dict(dh=3, lr=0.5, epochs=2, batch_size=batch_size)
-    what = (f"train_mlp(X, y, {', '.join(f'{k}={v}' for k, v in hp.items())}, rng) on {n} points in 2-D "
-            "(so 3 mini-batches per epoch, the last of 1 example)")
-    found = []
+    what = call_text(hp, n, "in 2-D (so 3 mini-batches per epoch, the last of 1 example)")
+    runs = []
     for _ in range(3):
-        X = np.round(rng.normal(size=(n, 2)), 3)
+        X = float32_points(rng, n)
         y = rng.permutation(np.array([0, 1, 0, 1, 1]))
-        start, end = train_twice(mlp, X, y, hp, int(rng.integers(2 ** 31)), what)
-        match = find_epochs(start, end, X, y, hp["lr"], n, batch_size)
-        assert_true(match is not None,
-                    f"{what}: the returned parameters are not those of SGD from the initial parameters (the "
-                    "ones train_mlp returns with lr = 0) over 2 epochs of mini-batches of a permutation of the "
-                    "examples, for any permutation. Each step is params - lr * bprop(params, X_batch, y_batch) "
-                    "with the rows of X and the labels y shuffled by the same permutation."
-                    + format_inputs({"X": X, "y": y}))
-        (first, second), partial_used = match
-        assert_true(partial_used,
-                    f"{what}: the last, partial mini-batch of each epoch is dropped: the parameters are those of "
-                    "2 steps per epoch instead of 3. Use every example: for start in range(0, n, batch_size) "
-                    "takes the 1 leftover example as the last batch." + format_inputs({"X": X, "y": y}))
-        found.append((first, second))
-    assert_true(any(first != second for first, second in found),
-                f"{what}, from 3 seeds: each time the second epoch visited the mini-batches in exactly the "
-                f"same order as the first ({found[0][0]}): draw a fresh rng.permutation(n) at the start of "
-                "every epoch, not once before the loop.")
+        runs.append(train_twice(mlp, X, y, hp, int(rng.integers(2 ** 31)), what))
+    training.check_epochs(runs, replay_gradient(), replays.SGD(hp["lr"]), batch_size, hp["epochs"], what,
+                          REPLAY_WORDS)
 
 
 def check_shuffled_together(mlp, rng):
     """One full batch of 6 examples of 4 classes: a step on mismatched (x, label) pairs is recognised."""
     n = 6
     hp = dict(dh=3, lr=0.5, epochs=1, batch_size=n)
-    what = (f"train_mlp(X, y, {', '.join(f'{k}={v}' for k, v in hp.items())}, rng) on {n} points of 4 "
-            "classes (one step on the whole set)")
-    for _ in range(2):
-        X = np.round(rng.normal(size=(n, 2)), 3)
+    what = call_text(hp, n, "of 4 classes (one step on the whole set)")
+    for _ in range(2):   # a mismatch that happens to keep every label in place goes unseen once, not twice
+        X = float32_points(rng, n)
         y = rng.permutation(np.array([0, 0, 1, 1, 2, 3]))   # unbalanced: the gradient at zero weights is not 0
-        start, end = train_twice(mlp, X, y, hp, int(rng.integers(2 ** 31)), what)
-        if same_params(sgd(start, X, y, [range(n)], hp["lr"]), end):
-            continue
-        mismatched = any(same_params(sgd(start, X, y[list(pairing)], [range(n)], hp["lr"]), end)
-                         for pairing in itertools.permutations(range(n)))
-        assert_true(not mismatched,
-                    f"{what}: the step used the rows of X with the labels of other examples: X and y were "
-                    "shuffled with different permutations. Draw one order = rng.permutation(n) and use "
-                    "X[order] with y[order]." + format_inputs({"X": X, "y": y}))
-        raise CheckFailed(f"{what}: the returned parameters are not params - lr * bprop(params, X, y) from the "
-                          "initial parameters (those train_mlp returns with lr = 0)." + format_inputs({"X": X, "y": y}))
+        training.check_together(train_twice(mlp, X, y, hp, int(rng.integers(2 ** 31)), what), replay_gradient(),
+                                hp["lr"], what, REPLAY_WORDS)
+
+
+def check_penalty_trained(mlp, rng):
+    """One full-batch step with every penalty coefficient nonzero: the penalty is part of the step."""
+    n, reg = 6, (0.02, 0.03, 0.04, 0.05)
+    hp = dict(dh=3, lr=0.5, epochs=1, batch_size=n, reg=reg)
+    what = call_text(hp, n, "(one step on the whole set)")
+    X = float32_points(rng, n)
+    y = rng.permutation(np.array([0, 0, 1, 1, 2, 2]))
+    run = train_twice(mlp, X, y, hp, int(rng.integers(2 ** 31)), what)
+
+    def step(gradient):
+        grads = gradient(run.start, X, y)
+        return {k: np.asarray(v, dtype=float) - hp["lr"] * grads[k] for k, v in run.start.items()}
+    training.check_replayed(
+        run, step(replay_gradient(reg)),
+        {"the penalty is not trained on: each step is params - lr * bprop(params, X_batch, y_batch) without reg "
+         "(the penalty is only reported in history['train_loss']). Pass reg on: bprop(params, X_batch, y_batch, "
+         "reg)": step(replay_gradient())},
+        what, f"one step params - lr * bprop(params, X, y, reg={reg}) from the initial parameters (the ones "
+              "train_mlp returns with lr = 0)")
 
 
 COUNT_KEYS = ("dh", "epochs", "batch_size")   # whole numbers, passed on to train_mlp as ints

@@ -5,7 +5,7 @@ from autograder.errors import CheckFailed
 from autograder.judge import answers
 from autograder.judge.compare import as_array, assert_close, assert_shape, assert_true, matches
 from autograder.judge.expect import expect
-from autograder.judge.layers import linear_forward, linear_layers, log_softmax
+from autograder.judge.layers import linear_forward, log_softmax, read_layers
 from autograder.judge.properties import call_returning_inputs
 from autograder.sandbox import calls
 
@@ -193,7 +193,8 @@ def check_dropout_modes(torch_models, kind, config_, inputs, name, active):
                 "dropout active in eval. Use nn.Dropout modules (model.eval() switches them off), or "
                 "F.dropout(x, p, training=self.training): F.dropout's training argument defaults to True.")
     if kind == "mlp":
-        layers = linear_layers(found["state"], name)
+        layers = read_layers(found["parameters"], [784] + [int(h) for h in config_["hidden"]] + [10], name,
+                             probe=(inputs, evaluated[0]))
         check_outputs_from_parameters(evaluated[0], layers, inputs, f"{name} in eval() mode")
         if not active:
             check_outputs_from_parameters(train[0], layers, inputs, f"{name} in train() mode")

@@ -1,14 +1,23 @@
-"""What the graded tests of train_torch call: NumPy replays of SGD, probes on small problems, the
-hyper-parameters, and training on Fashion-MNIST."""
+"""What the graded tests of train_torch call: small problems on grader-built models and their
+replays, the hyper-parameters, and training on Fashion-MNIST.
+
+The train_torch test runs the student's ``train_torch`` on a model the grader builds (``nn.Linear``,
+or a small MLP with dropout) in the sandbox and judges, on this side, the parameters that model ends
+with (and the losses returned): losses computed on a copy of the model earn nothing. The rules are
+those of every training function (judge/training.py): one step per mini-batch of the mean loss,
+every example once per epoch, the partial batch used, a fresh order each epoch, X and y together,
+float32 rounding allowed; and train_torch's own: the options reach one optimizer made once, and
+every step runs in train() mode.
+"""
 import numpy as np
 
 from autograder import config
 from autograder.errors import CheckFailed, OutOfMemory, StudentError
-from autograder.judge import answers
-from autograder.judge.compare import assert_close, assert_sequence, assert_true, matches
+from autograder.judge import answers, replays, rounding, training
+from autograder.judge.compare import as_array, assert_close, assert_sequence, assert_true, matches
 from autograder.judge.expect import expect
 from autograder.judge.hyperparams import torch_hyperparams_problems
-from autograder.judge.layers import linear_forward, linear_layers
+from autograder.judge.layers import linear_forward, read_layers
 from autograder.judge.torch_models import FLOAT32_RTOL, TORCH_TIMEOUT, weight_shapes
 from autograder.sandbox import calls
 
@@ -20,13 +29,11 @@ def cross_entropy(W, b, X, y):
 
 
 def full_batch_losses(W, b, X, y, lr, epochs, momentum=0.0, *, accumulate=False, scale=1.0, grad_scale=1.0,
-                      adam=False, with_params=False, ema=None):
+                      adam=False, with_params=False):
     """Losses (times ``scale``) before each step and after the last of full-batch gradient descent on
     the mean cross-entropy of X W^T + b (gradient times ``grad_scale``), with torch.optim.SGD's momentum
     rule (buffer = momentum * buffer + g), or with torch.optim.Adam's defaults when ``adam``.
-    ``with_params`` also returns W and b after ``epochs`` steps. ``ema`` models momentum written as an
-    exponential average, buffer = momentum * buffer + (1 - momentum) * g, starting from the first
-    gradient ('first', as torch's dampening=momentum does) or from zero ('zero')."""
+    ``with_params`` also returns W and b after ``epochs`` steps."""
     W, b = W.astype(float), b.astype(float)
     X = X.astype(float)
     n, m = len(X), len(b)
@@ -50,11 +57,7 @@ def full_batch_losses(W, b, X, y, lr, epochs, momentum=0.0, *, accumulate=False,
             g = [(v / (1 - 0.9 ** step)) / (np.sqrt(s / (1 - 0.999 ** step)) + 1e-8)
                  for v, s in zip(*moments)]
         elif momentum:
-            weight = 1 - momentum if ema else 1.0
-            if buffers is None:
-                buffers = [(weight if ema == "zero" else 1.0) * c for c in g]
-            else:
-                buffers = [momentum * v + weight * c for v, c in zip(buffers, g)]
+            buffers = g if buffers is None else [momentum * v + c for v, c in zip(buffers, g)]
             g = buffers
         W, b = W - lr * g[0], b - lr * g[1]
     return (np.array(losses), trained) if with_params else np.array(losses)
@@ -75,18 +78,17 @@ def probe(torch_models, kind, X, y, m, epochs, lr, batch_size, seed, options=Non
                   f"(X of shape {X.shape}, {m} classes)")
 
 
-def check_full_batch(torch_models, rng, momentum):
+def check_full_batch(torch_models, rng):
     """One batch of all examples: each epoch is one gradient step, which NumPy can replay."""
     n, d, m, epochs, lr = 60, 4, 3, 6, 0.5
     X, y = classes(rng, n, d, m, 1.5)
-    options = {"momentum": momentum} if momentum else {}
-    call = (f"train_torch(nn.Linear({d}, {m}), X, y, epochs={epochs}, lr={lr}, batch_size={n}, seed"
-            + "".join(f", {k}={v}" for k, v in options.items()) + f") with X of shape {X.shape}")
+    call = (f"train_torch(nn.Linear({d}, {m}), X, y, epochs={epochs}, lr={lr}, batch_size={n}, seed) "
+            f"with X of shape {X.shape}")
     what = f"{call}: the losses"
-    result = probe(torch_models, "linear", X, y, m, epochs, lr, n, int(rng.integers(2 ** 31)), options)
+    result = probe(torch_models, "linear", X, y, m, epochs, lr, n, int(rng.integers(2 ** 31)))
     losses = assert_sequence(result["losses"], what, length=epochs)
     W, b = result["initial"]["weight"], result["initial"]["bias"]
-    exact, (W_end, b_end) = full_batch_losses(W, b, X, y, lr, epochs, momentum, with_params=True)
+    exact, (W_end, b_end) = full_batch_losses(W, b, X, y, lr, epochs, with_params=True)
     before, after = exact[:-1], exact[1:]
     if matches(losses, before, FLOAT32_RTOL, 1e-6) or matches(losses, after, FLOAT32_RTOL, 1e-6):
         # The losses are what train_torch says; the parameters are what it did to the model.
@@ -94,22 +96,14 @@ def check_full_batch(torch_models, rng, momentum):
         return
     mistakes = {}
     variants = {"optimizer.zero_grad() missing (gradients accumulate over the steps)":
-                full_batch_losses(W, b, X, y, lr, epochs, momentum, accumulate=True),
+                full_batch_losses(W, b, X, y, lr, epochs, accumulate=True),
                 "sum of the per-example losses instead of their mean (reduction='sum')":
-                full_batch_losses(W, b, X, y, lr, epochs, momentum, scale=n, grad_scale=n),
+                full_batch_losses(W, b, X, y, lr, epochs, scale=n, grad_scale=n),
                 "the loss that is minimised is the sum over the batch (reduction='sum'), not the mean":
-                full_batch_losses(W, b, X, y, lr, epochs, momentum, grad_scale=n),
+                full_batch_losses(W, b, X, y, lr, epochs, grad_scale=n),
                 "Adam instead of SGD (SGD is the default unless the options ask for another optimizer)":
-                full_batch_losses(W, b, X, y, lr, epochs, adam=True)}
-    if momentum:
-        variants["the momentum option is ignored (plain SGD)"] = full_batch_losses(W, b, X, y, lr, epochs)
-        for start in ("first", "zero"):
-            variants["momentum written as an exponential average, buffer = momentum * buffer + (1 - momentum) * "
-                     f"grad (from the {'first gradient' if start == 'first' else 'zero vector'}); SGD's momentum "
-                     "adds the whole gradient: buffer = momentum * buffer + grad"] = full_batch_losses(
-                W, b, X, y, lr, epochs, momentum, ema=start)
-    else:
-        variants["momentum used although none was asked for"] = full_batch_losses(W, b, X, y, lr, epochs, 0.9)
+                full_batch_losses(W, b, X, y, lr, epochs, adam=True),
+                "momentum used although none was asked for": full_batch_losses(W, b, X, y, lr, epochs, 0.9)}
     for name, values in variants.items():
         mistakes[name] = values[:-1]
         mistakes[name + " (loss measured after each epoch)"] = values[1:]
@@ -127,7 +121,7 @@ def check_trained_parameters(result, W_end, b_end, call):
         assert_close(result["final"][key], expected,
                      f"{call}: the model's {key} after training (the grader replays the gradient steps from the "
                      "model's initial parameters; does train_torch call optimizer.step() on this model's "
-                     "parameters?)", rtol=FLOAT32_RTOL, atol=1e-5,
+                     "parameters?)", **rounding.tolerances(W_end, result["initial"]["weight"], result["final"][key]),
                      mistakes={"the model was not trained (its parameters did not change)":
                                result["initial"][key]})
 
@@ -138,24 +132,113 @@ def linear_predictions(result, X):
     return np.argmax(np.asarray(X, dtype=float) @ W.T.astype(float) + b.astype(float), axis=1)
 
 
-def check_mean_loss(torch_models, rng):
-    """With a vanishing learning rate every epoch's mean loss is the initial model's mean loss."""
+REPLAY_WORDS = training.Words(step="W - lr * (gradient of the mini-batch's mean cross-entropy)",
+                              initial="the model's parameters before train_torch",
+                              fresh_order=training.TORCH_ORDER, together=training.TORCH_TOGETHER)
+
+
+def linear_gradient(params, X, y):
+    """The gradient of the mean cross-entropy of X W^T + b: the step nn.Linear takes under SGD."""
+    Z = np.asarray(X, dtype=float) @ params["W"].T + params["b"]
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    dZ = (P - np.eye(len(params["b"]))[np.asarray(y)]) / len(Z)
+    return {"W": dZ.T @ np.asarray(X, dtype=float), "b": dZ.sum(axis=0)}
+
+
+def linear_run(X, y, result, what):
+    """The probe's nn.Linear before and after train_torch, as a replay sees it."""
+    params = {}
+    for moment in ("initial", "final"):
+        found = result.get(moment) if isinstance(result.get(moment), dict) else {}
+        params[moment] = {short: as_array(found.get(key), f"{what}: the model's {key} ({moment})")
+                          for short, key in (("W", "weight"), ("b", "bias"))}
+    return training.Run(X, y, params["initial"], params["final"])
+
+
+def check_steps_and_mean_loss(torch_models, rng):
+    """Two runs on one problem of 3 mini-batches per epoch. With a vanishing learning rate (the model does
+    not change) each epoch's loss is the initial model's mean loss; with a tiny one, the 9 steps move the
+    model it was given by lr * 9 * (full-batch gradient)."""
     n, d, m, epochs, batch = 96, 6, 4, 3, 32
     X, y = classes(rng, n, d, m, 1.0)
+    seed = int(rng.integers(2 ** 31))
+    call = f"train_torch(nn.Linear({d}, {m}), X, y, epochs={epochs}, lr={{}}, batch_size={batch}, seed)"
+    shape = f"with X of shape {X.shape} (so {n // batch} mini-batches per epoch"
     lr = 1e-12
-    what = (f"train_torch(nn.Linear({d}, {m}), X, y, epochs={epochs}, lr={lr}, batch_size={batch}, seed) "
-            f"with X of shape {X.shape} (so {n // batch} batches per epoch and a model that does not change)")
-    result = probe(torch_models, "linear", X, y, m, epochs, lr, batch, int(rng.integers(2 ** 31)))
+    what = f"{call.format(lr)} {shape} and a model that does not change)"
+    result = probe(torch_models, "linear", X, y, m, epochs, lr, batch, seed)
     losses = assert_sequence(result["losses"], what + ": the losses", length=epochs)
-    Z = X.astype(float) @ result["initial"]["weight"].T.astype(float) + result["initial"]["bias"].astype(float)
-    Z = Z - Z.max(axis=1, keepdims=True)
-    expected = float(np.mean(np.log(np.exp(Z).sum(axis=1)) - Z[np.arange(n), y]))
+    start = linear_run(X, y, result, what).start
+    W, b = (start[k].astype(float) for k in ("W", "b"))
+    expected = cross_entropy(W, b, X.astype(float), y)
     assert_close(losses, np.full(epochs, expected),
                  what + ": each entry should be the mean cross-entropy over the epoch's examples",
                  rtol=FLOAT32_RTOL, atol=1e-6,
                  mistakes={"the sum of the batch losses instead of their mean": np.full(epochs, expected * n / batch),
                            "the sum over the examples instead of the mean": np.full(epochs, expected * n)})
+    lr = 1e-4
+    what = f"{call.format(lr)} {shape})"
+    run = linear_run(X, y, probe(torch_models, "linear", X, y, m, epochs, lr, batch, seed), what)
+    full_batch = linear_gradient({k: v.astype(float) for k, v in run.start.items()}, X, y)
+    training.check_displacement(run.start, run.end, full_batch, lr, epochs * n // batch, batch, what)
 
+
+def check_epoch_replays(torch_models, rng):
+    """Two epochs on 5 examples with batch_size 2, from 3 seeds: replayed here for every way of forming
+    the batches (judge/replays.py)."""
+    n, d, m, epochs, lr, batch = 5, 2, 2, 2, 0.5, 2
+    what = (f"train_torch(nn.Linear({d}, {m}), X, y, epochs={epochs}, lr={lr}, batch_size={batch}, seed) on {n} "
+            "points (3 mini-batches per epoch, the last of 1 example)")
+    runs = []
+    for _ in range(3):
+        X, y = classes(rng, n, d, m, 1.0)
+        result = probe(torch_models, "linear", X, y, m, epochs, lr, batch, int(rng.integers(2 ** 31)))
+        runs.append(linear_run(X, y, result, what))
+    training.check_epochs(runs, linear_gradient, replays.SGD(lr), batch, epochs, what, REPLAY_WORDS)
+
+
+def check_shuffled_together(torch_models, rng):
+    """One full batch of 6 examples of 4 classes: a step on mismatched (x, label) pairs is recognised."""
+    n, d, m, lr = 6, 2, 4, 0.5
+    what = (f"train_torch(nn.Linear({d}, {m}), X, y, epochs=1, lr={lr}, batch_size={n}, seed) on {n} points of "
+            f"{m} classes (one step on the whole set)")
+    for _ in range(2):   # a mismatch that happens to keep every label in place goes unseen once, not twice
+        X = rng.normal(size=(n, d)).astype(np.float32)
+        y = rng.permutation(np.array([0, 0, 1, 1, 2, 3]))
+        result = probe(torch_models, "linear", X, y, m, 1, lr, n, int(rng.integers(2 ** 31)))
+        training.check_together(linear_run(X, y, result, what), linear_gradient, lr, what, REPLAY_WORDS)
+
+
+def check_momentum(torch_models, rng):
+    """momentum=0.9 over 3 epochs of 2 mini-batches: SGD's momentum, one optimizer for all epochs."""
+    n, d, m, epochs, lr, batch, momentum = 4, 2, 2, 3, 0.5, 2, 0.9
+    X, y = classes(rng, n, d, m, 1.0)
+    what = (f"train_torch(nn.Linear({d}, {m}), X, y, epochs={epochs}, lr={lr}, batch_size={batch}, seed, "
+            f"momentum={momentum}) on {n} points (2 mini-batches per epoch)")
+    result = probe(torch_models, "linear", X, y, m, epochs, lr, batch, int(rng.integers(2 ** 31)),
+                   {"momentum": momentum})
+    words = training.Words(step=f"SGD with momentum {momentum} (velocity = {momentum} * velocity + gradient, "
+                                "W -= lr * velocity) carried across the epochs",
+                           initial=REPLAY_WORDS.initial, fresh_order=REPLAY_WORDS.fresh_order,
+                           together=REPLAY_WORDS.together)
+    training.check_rule(linear_run(X, y, result, what), replays.SGD(lr, momentum),
+                        training.momentum_mistakes(lr, momentum), linear_gradient, batch, epochs, what, words)
+
+
+def check_train_mode(torch_models, rng):
+    """With a dropout model: every training step runs in train() mode, on the model given."""
+    n, d, m, epochs, lr, batch = 64, 5, 3, 3, 0.1, 16
+    X, y = classes(rng, n, d, m, 2.0)
+    what = (f"train_torch(model, X, y, epochs={epochs}, lr={lr}, batch_size={batch}, seed) with a model that has an "
+            "nn.Dropout(0.5) layer")
+    result = probe(torch_models, "dropout_mlp", X, y, m, epochs, lr, batch, int(rng.integers(2 ** 31)))
+    initial, final = result.get("initial") or {}, result.get("final") or {}
+    moved = any(not np.array_equal(np.asarray(initial[k]), np.asarray(final.get(k))) for k in initial)
+    modes = result.get("train_modes")
+    assert_true(isinstance(modes, list) and all(isinstance(mode, bool) for mode in modes),
+                f"{what}: the record of its training steps did not come back intact.")
+    training.check_train_mode(modes, moved, what)
 
 def check_learns(torch_models, rng):
     n, d, m, epochs, lr, batch = 150, 5, 3, 15, 0.1, 10
@@ -249,9 +332,12 @@ def train_on_fashion_mnist(torch_models, grading, kind):
     # The options stay in the sandbox (the task reads them from TORCH_HYPERPARAMS itself), so
     # any value the student's train_torch accepts, a class such as torch.optim.Adam too, works.
     sent = {k: v for k, v in entry.items() if k != "options"}
+    # The trained model's own outputs on these rows tell apart parameters of the same shape when the
+    # grader reads its layers (judge/layers.py); the predictions are still the grader's.
+    probe_rows = np.random.default_rng(grading.hidden_seed).uniform(0, 1, (answers.PROBE_ROWS, 784)).astype(np.float32)
     try:
         result = calls.train_torch_model(torch_models, kind, sent, data_dir=grading.sandbox.data_dir,
-                                         seed=grading.hidden_seed,
+                                         seed=grading.hidden_seed, probe_rows=probe_rows,
                                          what=f"train_torch on {name} with TORCH_HYPERPARAMS['{kind}']",
                                          timeout=config.train_wall_timeout(kind), cpu_budget=budget)
     except OutOfMemory as err:
@@ -270,7 +356,10 @@ def train_on_fashion_mnist(torch_models, grading, kind):
                     f"{predictions.max()}; expected classes 0 to 9. Does the model output 10 logits?")
     else:
         # The grader computes the predictions from the trained parameters (linear layers, ReLU).
-        layers = linear_layers(result["state"], f"{constructor} after training")
+        sizes = [784] + ([int(h) for h in entry["hidden"]] if kind == "mlp" else []) + [10]
+        outputs = as_array(result.get("probe_outputs"), f"{name} after training, on the grader's probe rows")
+        layers = read_layers(result.get("parameters"), sizes, f"{constructor} after training",
+                             probe=(probe_rows, outputs))
         predictions = np.concatenate([
             np.argmax(linear_forward(layers, X_test[s:s + PREDICT_CHUNK].reshape(-1, 784).astype(np.float32)
                                      / np.float32(255)), axis=1)

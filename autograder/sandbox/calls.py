@@ -64,7 +64,8 @@ def train_numpy_mlp(module, *, data_dir, seed, hyperparams, timeout, cpu_budget)
 
 
 def model_forward(module, kind, model_config, inputs, seed, what, timeout):
-    """The outputs of a freshly built model of ``kind`` in train() and eval() mode, and its layers."""
+    """The outputs of a freshly built model of ``kind`` in train() and eval() mode, its layers, and (for
+    the models the grader reads itself) its parameters by shape."""
     return module.task("model_forward", exercises=MODEL_CLASSES[kind], what=what, timeout=timeout,
                        kind=kind, config=model_config, inputs=inputs, seed=seed)
 
@@ -76,14 +77,16 @@ def model_parameter_shapes(module, kind, model_config, seed, what, timeout):
 
 
 def train_torch_probe(module, kind, X, y, m, epochs, lr, batch_size, seed, options, timeout):
-    """``train_torch`` on a small grader-built model -> its parameters before and after, losses."""
+    """``train_torch`` on a small grader-built model -> its parameters before and after, losses, and
+    for each training step whether the model's dropout layer was in train() mode."""
     return module.task("train_torch_probe", exercises="train_torch", timeout=timeout, kind=kind, X=X, y=y,
                        m=m, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, options=options)
 
 
-def train_torch_model(module, kind, model_config, *, data_dir, seed, what, timeout, cpu_budget):
+def train_torch_model(module, kind, model_config, *, data_dir, seed, probe_rows, what, timeout, cpu_budget):
     """The student's model of ``kind`` trained by its ``train_torch`` on the grader's Fashion-MNIST
-    files -> ``{"state" or "predictions", "losses", "cpu_seconds"}``."""
+    files -> ``{"parameters", "buffers", "probe_outputs"}`` (the trained model read by shape, and its
+    outputs on ``probe_rows``) or ``{"predictions"}`` (ConvNetDropout), with "losses", "cpu_seconds"."""
     return module.task("train_torch_model", exercises=(MODEL_CLASSES[kind], "train_torch"), what=what,
                        timeout=timeout, cpu_budget=cpu_budget, grader_data=training_data_bytes(), kind=kind,
-                       config=model_config, data_dir=data_dir, seed=seed)
+                       config=model_config, data_dir=data_dir, seed=seed, probe_rows=probe_rows)

@@ -101,9 +101,37 @@ def _inputs(kind, rows):
     return tensor.reshape(-1, 1, 28, 28) if kind == "convnet" else tensor
 
 
-def _state(model):
-    """The model's state_dict as ``[name, float array]`` pairs, in registration order."""
-    return [[str(name), tensor.detach().cpu().numpy().copy()] for name, tensor in model.state_dict().items()]
+def layer_sizes(kind, config):
+    """The layer sizes the contract fixes for the models the grader reads itself: 784 -> hidden... -> 10."""
+    return [784] + ([int(h) for h in config.get("hidden", [100])] if kind == "mlp" else []) + [10]
+
+
+def _layer_shapes(sizes):
+    shapes = set()
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        shapes |= {(fan_out, fan_in), (fan_in, fan_out), (fan_out,), (1, fan_out)}
+    return shapes
+
+
+def parameters_by_shape(model, sizes):
+    """The model's parameters in registration order, ``[name, array]`` when the shape fits a layer of
+    ``sizes`` and ``[name, shape]`` otherwise (nothing larger than the contract's architecture is sent),
+    and its buffers as ``[name, shape]`` (the grader never reads them)."""
+    fits = _layer_shapes(sizes)
+    parameters = []
+    for name, tensor in model.named_parameters():
+        shape = [int(n) for n in tensor.shape]
+        parameters.append([str(name), tensor.detach().cpu().numpy().copy() if tuple(shape) in fits else shape])
+    buffers = [[str(name), [int(n) for n in tensor.shape]] for name, tensor in model.named_buffers()]
+    return {"parameters": parameters, "buffers": buffers}
+
+
+def _eval_outputs(model, rows):
+    """The model's outputs in eval() mode, without gradients, on the grader's rows."""
+    torch = _torch()
+    model.eval()
+    with torch.no_grad():
+        return model(torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))).detach().cpu().numpy()
 
 
 # The grader recomputes the outputs of these from their parameters (nn.Linear layers with ReLU
@@ -112,14 +140,15 @@ def _state(model):
 GRADER_SIDE_KINDS = ("logreg", "mlp")
 
 
-def train_torch_model(module, kind, config, data_dir, seed):
+def train_torch_model(module, kind, config, data_dir, seed, probe_rows=None):
     """Build, train with the student's ``train_torch``, switch to eval().
 
     ``config`` holds epochs, lr, batch_size (and hidden, dropout, p); the
     ``options`` are read here from the module's own TORCH_HYPERPARAMS, so any
     value the student's train_torch accepts (a class such as torch.optim.Adam)
-    reaches it. Returns the trained state_dict for the models the grader can
-    evaluate itself, and the predicted test classes for ConvNetDropout.
+    reaches it. Returns the trained parameters (by shape) for the models the grader can
+    evaluate itself (with its outputs on the grader's ``probe_rows``, which tell apart
+    parameters of the same shape), and the predicted test classes for ConvNetDropout.
     """
     torch = _torch()
     model = build_model(module, kind, config, seed)
@@ -133,7 +162,8 @@ def train_torch_model(module, kind, config, data_dir, seed):
     del X, y
     model.eval()
     if kind in GRADER_SIDE_KINDS:
-        return {"state": _state(model), "losses": losses, "cpu_seconds": seconds}
+        return {**parameters_by_shape(model, layer_sizes(kind, config)),
+                "probe_outputs": _eval_outputs(model, probe_rows), "losses": losses, "cpu_seconds": seconds}
     test = _load_images(data_dir, "test_images.npy")
     predictions = []
     with torch.no_grad():
@@ -144,7 +174,7 @@ def train_torch_model(module, kind, config, data_dir, seed):
 
 
 def model_forward(module, kind, config, inputs, seed, repeats=2):
-    """Outputs of an untrained model in train() and eval() mode, its state_dict and what it is made of."""
+    """Outputs of an untrained model in train() and eval() mode, its parameters (by shape) and what it is made of."""
     torch = _torch()
     model = build_model(module, kind, config, seed)
     x = torch.from_numpy(np.asarray(inputs, dtype=np.float32))
@@ -157,9 +187,9 @@ def model_forward(module, kind, config, inputs, seed, repeats=2):
     bases = sorted({b.__name__ for m in model.modules() for b in type(m).__mro__
                     if b.__module__.startswith("torch.nn")})
     n_parameters = int(sum(p.numel() for p in model.parameters()))
-    state = _state(model) if kind in GRADER_SIDE_KINDS else []
+    read = parameters_by_shape(model, layer_sizes(kind, config)) if kind in GRADER_SIDE_KINDS else {}
     return {"train": outputs["train"], "eval": outputs["eval"], "layers": layers,
-            "torch_layers": bases, "n_parameters": n_parameters, "state": state}
+            "torch_layers": bases, "n_parameters": n_parameters, **read}
 
 
 def call_recording_warnings(module, function, args=(), kwargs=None):
@@ -210,13 +240,32 @@ def _grader_torch_model(kind, d, m, seed):
     raise ValueError(f"unknown grader model {kind!r}")
 
 
+MAX_RECORDED_STEPS = 10_000
+
+
+def watch_dropout_modes(model):
+    """For each forward pass of the model's dropout layers that a backward pass later goes through (a
+    training step), record whether the layer was in train() mode. Returns (record, hook handles)."""
+    torch = _torch()
+    record = []
+
+    def forward_hook(module, inputs, output):
+        if isinstance(output, torch.Tensor) and output.requires_grad and len(record) < MAX_RECORDED_STEPS:
+            mode = bool(module.training)
+            output.register_hook(lambda grad: record.append(mode))
+
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
+    return record, [layer.register_forward_hook(forward_hook) for layer in layers]
+
+
 def train_torch_probe(module, kind, X, y, m, epochs, lr, batch_size, seed, options=None):
     """The student's ``train_torch`` on a grader-built model and a small problem.
 
     ``kind`` is 'linear' (``nn.Linear(d, m)``) or 'dropout_mlp' (Linear, ReLU,
     Dropout(0.5), Linear). Returns the initial parameters and the initial logits
-    (eval mode), the returned losses, and the parameters after training (the
-    grader replays SGD and computes predictions from them).
+    (eval mode), the returned losses, the parameters after training (the grader
+    replays SGD and computes predictions from them), and for each training step
+    whether the dropout layer was in train() mode.
     """
     torch = _torch()
     Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
@@ -227,9 +276,13 @@ def train_torch_probe(module, kind, X, y, m, epochs, lr, batch_size, seed, optio
     with torch.no_grad():
         initial_logits = model(Xt).cpu().numpy().copy()
     model.train()
+    modes, hooks = watch_dropout_modes(model)
     losses = module.train_torch(model, Xt, yt, epochs, lr, batch_size, seed, **(options or {}))
+    for hook in hooks:
+        hook.remove()
     final = {name: p.detach().cpu().numpy().copy() for name, p in model.named_parameters()}
-    return {"initial": initial, "initial_logits": initial_logits, "losses": losses, "final": final}
+    return {"initial": initial, "initial_logits": initial_logits, "losses": losses, "final": final,
+            "train_modes": [bool(mode) for mode in modes]}
 
 
 def call_function_with_rng_twice(module, function, seed, args=(), kwargs=None):

@@ -1,5 +1,6 @@
 """One-bug mutants of the reference (tests/mutants.py) lose points where they are wrong, and mostly only there."""
 import os
+import re
 
 import pytest
 
@@ -39,6 +40,10 @@ def test_mutant_loses_points_where_it_is_wrong(corpus, name):
                   f"{mutant.function!r}:\n" + summary(tagged))
     for t in lost:
         assert (t.get("output") or "").strip(), f"test {t['number']} lost points without a message"
+    if mutant.message:
+        assert any(re.search(mutant.message, t.get("output") or "") for t in lost), (
+            f"{g.describe()}: mutant {name} ({mutant.description}) was caught, but no message names the mistake "
+            f"(/{mutant.message}/):\n" + summary(lost, 600))
     others = [t for t in module_tests if mutant.function not in t["tags"][1:]]
     passing = [t for t in others if not lost_points(t)]
     if others:

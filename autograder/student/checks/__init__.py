@@ -11,8 +11,10 @@
 
 The self-check shares the grader's own modules, written into check.py whole: comparisons and messages
 (``judge/compare.py``), finite differences and ``EXTREMES`` (``judge/numerics.py``), valid
-hyper-parameters (``judge/hyperparams.py``), the notebook reader (``load/notebook.py``, ``load/notebook_json.py``) and the two
-circles (``coursedata/toy.py``); the grader's numbers and parts (``config.py``, ``contract.py``) are
+hyper-parameters (``judge/hyperparams.py``), the replays of training and the rounding they allow
+(``judge/rounding.py``, ``replays.py``, ``training.py``), the notebook reader (``load/notebook.py``,
+``load/notebook_json.py``) and the two circles (``coursedata/toy.py``); the grader's numbers and parts
+(``config.py``, ``contract.py``) are
 written in as values. Nothing from the reference solutions.
 """
 from autograder.contract import PARTS

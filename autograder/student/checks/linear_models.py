@@ -1,7 +1,10 @@
 """The checks of linear_models.py."""
 import numpy as np
 
+from autograder.judge.compare import as_array, assert_shape
 from autograder.judge.numerics import numerical_gradient
+from autograder.judge.replays import SGD
+from autograder.judge.training import NUMPY_ORDER, NUMPY_TOGETHER, Run, Words, check_epochs, check_together
 from autograder.student.checks.expect import (as_floats, copies, expect_close, expect_finite, expect_shape, fmt,
                                               require, strict, unchanged)
 from autograder.student.checks.inputs import blobs
@@ -164,6 +167,48 @@ def train_softmax_regression_full_batch_epoch_is_one_step(m):
                  hint="from W = 0, one step W <- W - lr * dW")
     expect_close(b, -0.5 * as_floats(db, "db of softmax_regression_grad"), "b after one full-batch epoch (lr = 0.5)",
                  hint="from b = 0, one step b <- b - lr * db (minus: downhill)")
+
+
+def replay_of_yours(m):
+    """The gradient your softmax_regression_grad gives, as the replays below use it."""
+    def gradient(params, X, y):
+        dW, db = m.softmax_regression_grad(X, y, params["W"], params["b"])
+        return {"W": as_floats(dW, "dW of softmax_regression_grad"), "b": as_floats(db, "db of softmax_regression_grad")}
+    return gradient
+
+
+SOFTMAX_WORDS = Words(step="W - lr * dW, b - lr * db with your softmax_regression_grad on the mini-batch (if its check "
+                           "above fails, fix it first)",
+                      initial="zeros", fresh_order=NUMPY_ORDER, together=NUMPY_TOGETHER)
+
+
+def softmax_trained(m, X, y, classes, lr, epochs, batch_size, seed):
+    """train_softmax_regression's W and b (in the dtype returned: float32 is allowed for float32 data)."""
+    what = f"train_softmax_regression(X, y, {classes}, lr={lr}, epochs={epochs}, batch_size={batch_size}, rng)"
+    W, b, _ = m.train_softmax_regression(X, y, classes, lr, epochs, batch_size, np.random.default_rng(seed))
+    W, b = as_array(W, what + " -> W"), as_array(b, what + " -> b")
+    assert_shape(W, (classes, X.shape[1]), what + " -> W")
+    assert_shape(b, (classes,), what + " -> b")
+    start = {"W": np.zeros((classes, X.shape[1])), "b": np.zeros(classes)}
+    return Run(X, y, start, {"W": W, "b": b}), what
+
+
+@check("linear_models", "train_softmax_regression", "softmax_regression_grad")
+def train_softmax_regression_reshuffles_uses_every_batch_and_keeps_pairs(m):
+    """train_softmax_regression: a fresh order each epoch, every mini-batch used (the partial one too), X and y together"""
+    rng = np.random.default_rng(19)
+    runs = []
+    for seed in (1, 2, 3):
+        X = rng.normal(size=(5, 2)).astype(np.float32)
+        run, what = softmax_trained(m, X, rng.permutation(np.array([0, 1, 2, 1, 1])), 3, 0.5, 2, 2, seed)
+        runs.append(run)
+    check_epochs(runs, replay_of_yours(m), SGD(0.5), 2, 2, what + " on 5 float32 points (3 mini-batches per epoch, "
+                 "the last of 1 example)", SOFTMAX_WORDS)
+    for seed in (4, 5):
+        X = rng.normal(size=(6, 2)).astype(np.float32)
+        run, what = softmax_trained(m, X, rng.permutation(np.array([0, 0, 1, 1, 2, 3])), 4, 0.5, 1, 6, seed)
+        check_together(run, replay_of_yours(m), 0.5, what + " on 6 float32 points of 4 classes (one step on the whole "
+                       "set)", SOFTMAX_WORDS)
 
 
 @check("linear_models", "perceptron_update")

@@ -1,13 +1,16 @@
 """The checks of mlp.py."""
-import itertools
 import time
 
 import numpy as np
 
 from autograder.config import TRAIN_CPU_SECONDS, TRAIN_SUBSET
 from autograder.errors import CheckFailed
+from autograder.judge.compare import as_array
 from autograder.judge.hyperparams import hyperparams_problems
 from autograder.judge.numerics import numerical_gradient
+from autograder.judge.replays import SGD
+from autograder.judge.training import (NUMPY_ORDER, NUMPY_TOGETHER, Run, Words, check_epochs, check_replayed,
+                                       check_together)
 from autograder.student.checks.expect import as_floats, copies, expect_close, expect_shape, fmt, require, unchanged
 from autograder.student.checks.inputs import small_params
 from autograder.student.checks.registry import check
@@ -247,76 +250,60 @@ def train_mlp_history_on_two_circles(m):
             "without validation data, history should not report valid_loss")
 
 
-def sgd_replay(bprop, params, X, y, batches, lr):
-    """Plain SGD steps with your bprop, one per mini-batch (a tuple of example indices)."""
-    for batch in batches:
-        rows = list(batch)
-        step = bprop(params, X[rows], y[rows])
-        params = {key: value - lr * np.asarray(step[key], dtype=float) for key, value in params.items()}
-    return params
+MLP_WORDS = Words(step="params - lr * bprop(params, X_batch, y_batch, reg) with your bprop (if a bprop check above "
+                       "fails, fix it first)",
+                  initial="those train_mlp returns with lr = 0", fresh_order=NUMPY_ORDER, together=NUMPY_TOGETHER)
 
 
-def same_weights(a, b):
-    return all(np.allclose(np.asarray(a[key], dtype=float), np.asarray(b[key], dtype=float), rtol=1e-6, atol=1e-9)
-               for key in ("W1", "b1", "W2", "b2"))
+def your_bprop(m, reg=(0, 0, 0, 0)):
+    def gradient(params, X, y):
+        grads = m.bprop(params, X, y, reg)
+        return {key: as_floats(grads[key], f"bprop(...)[{key!r}]") for key in params}
+    return gradient
 
 
-def batch_splits(n, batch_size, keep_partial):
-    """Every epoch's sequence of mini-batches that cutting some permutation of range(n) gives."""
-    splits = set()
-    for order in itertools.permutations(range(n)):
-        cut = [tuple(sorted(order[i:i + batch_size])) for i in range(0, n, batch_size)]
-        if not keep_partial and len(cut[-1]) < batch_size:
-            cut.pop()
-        splits.add(tuple(cut))
-    return sorted(splits)
-
-
-def replayed_epochs(m, start, end, X, y, lr, batch_size):
-    """Every pair of epochs of mini-batches that leads from start to end (several when steps happen to
-    coincide), and whether the partial mini-batch was used; None when none does."""
-    for keep_partial in (True, False):
-        splits = batch_splits(len(X), batch_size, keep_partial)
-        pairs = []
-        for first in splits:
-            halfway = sgd_replay(m.bprop, start, X, y, first, lr)
-            pairs += [(first, second) for second in splits
-                      if same_weights(sgd_replay(m.bprop, halfway, X, y, second, lr), end)]
-        if pairs:
-            return pairs, keep_partial
-    return None
+def mlp_trained(m, X, y, seed, **hp):
+    """The parameters train_mlp starts from (lr = 0) and ends with, in the dtype returned."""
+    ends = []
+    for lr in (0.0, hp["lr"]):
+        params = m.train_mlp(X, y, **{**hp, "lr": lr}, rng=np.random.default_rng(seed))[0]
+        ends.append({key: as_array(params[key], f"params[{key!r}] returned by train_mlp")
+                     for key in ("W1", "b1", "W2", "b2")})
+    return Run(X, y, *ends)
 
 
 @check("mlp", "train_mlp", "bprop")
 def train_mlp_reshuffles_and_uses_every_batch(m):
     """train_mlp: a fresh permutation each epoch, every mini-batch used (the partial one too)"""
     n, batch_size, lr = 5, 2, 0.5
-    what = (f"train_mlp(X, y, dh=3, lr={lr}, epochs=2, batch_size={batch_size}, rng) on {n} points "
+    what = (f"train_mlp(X, y, dh=3, lr={lr}, epochs=2, batch_size={batch_size}, rng) on {n} float32 points "
             "(3 mini-batches per epoch, the last of 1 example)")
     rng = np.random.default_rng(27)
-    epochs = []
-    for seed in (1, 2, 3):
-        X = np.round(rng.normal(size=(n, 2)), 3)
-        y = rng.permutation(np.array([0, 1, 0, 1, 1]))
-        start, end = (m.train_mlp(X, y, dh=3, lr=rate, epochs=2, batch_size=batch_size,
-                                  rng=np.random.default_rng(seed))[0] for rate in (0.0, lr))
-        found = replayed_epochs(m, start, end, X, y, lr, batch_size)
-        require(found is not None,
-                f"{what}: the parameters are not those of SGD with your bprop from the initial parameters "
-                "(those train_mlp returns with lr = 0), over 2 epochs of mini-batches of any permutation of the "
-                f"examples.\nX = {fmt(X)}, y = {fmt(y)}\nHint: each step is params - lr * bprop(params, "
-                "X_batch, y_batch, reg), with X and y shuffled by the same permutation (if a bprop check above "
-                "fails, fix it first)")
-        pairs, partial_used = found
-        require(partial_used, f"{what}: the last, partial mini-batch of each epoch is dropped (2 steps per epoch "
-                "instead of 3). Hint: use every example: for start in range(0, n, batch_size) makes the 1 "
-                "leftover example the last mini-batch")
-        epochs.append(pairs)
-    reshuffled = [all(first != second for first, second in pairs) for pairs in epochs]
-    require(any(reshuffled),
-            f"{what}, with 3 seeds: each time the second epoch visited the mini-batches in exactly the same "
-            f"order as the first (e.g. {epochs[0][0][0]}). Hint: draw a new permutation at the start of every "
-            "epoch, not once before the loop")
+    runs = [mlp_trained(m, rng.normal(size=(n, 2)).astype(np.float32), rng.permutation(np.array([0, 1, 0, 1, 1])),
+                        seed, dh=3, lr=lr, epochs=2, batch_size=batch_size) for seed in (1, 2, 3)]
+    check_epochs(runs, your_bprop(m), SGD(lr), batch_size, 2, what, MLP_WORDS)
+
+
+@check("mlp", "train_mlp", "bprop")
+def train_mlp_keeps_pairs_and_trains_the_penalty(m):
+    """train_mlp: X and y shuffled together; the penalty reg is part of every step"""
+    rng = np.random.default_rng(28)
+    what = "train_mlp(X, y, dh=3, lr=0.5, epochs=1, batch_size=6, rng) on 6 float32 points of 4 classes (one step)"
+    for seed in (1, 2):
+        run = mlp_trained(m, rng.normal(size=(6, 2)).astype(np.float32), rng.permutation(np.array([0, 0, 1, 1, 2, 3])),
+                          seed, dh=3, lr=0.5, epochs=1, batch_size=6)
+        check_together(run, your_bprop(m), 0.5, what, MLP_WORDS)
+    reg = (0.02, 0.03, 0.04, 0.05)
+    X, y = rng.normal(size=(6, 2)).astype(np.float32), rng.permutation(np.array([0, 0, 1, 1, 2, 2]))
+    run = mlp_trained(m, X, y, 3, dh=3, lr=0.5, epochs=1, batch_size=6, reg=reg)
+
+    def step(gradient):
+        return {key: as_floats(value, key) - 0.5 * gradient(run.start, X, y)[key] for key, value in run.start.items()}
+    check_replayed(run, step(your_bprop(m, reg)),
+                   {"the penalty is not trained on: each step uses bprop(params, X_batch, y_batch) without reg. Pass "
+                    "reg on: bprop(params, X_batch, y_batch, reg)": step(your_bprop(m))},
+                   what.replace("epochs=1", f"epochs=1, reg={reg}"),
+                   f"one step params - lr * bprop(params, X, y, reg={reg}) with your bprop")
 
 
 @check("mlp", "HYPERPARAMS", "train_mlp")

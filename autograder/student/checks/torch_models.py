@@ -3,6 +3,9 @@ import numpy as np
 
 from autograder.config import TRAIN_SUBSET
 from autograder.judge.hyperparams import torch_hyperparams_problems
+from autograder.judge.replays import SGD
+from autograder.judge.training import (TORCH_ORDER, TORCH_TOGETHER, Run, Words, check_epochs, check_rule,
+                                       check_together, check_train_mode, momentum_mistakes)
 from autograder.student.checks.expect import copies, expect_close, expect_shape, fmt, require, unchanged
 from autograder.student.checks.inputs import blobs
 from autograder.student.checks.registry import check
@@ -134,35 +137,85 @@ def train_torch_reports_mean_loss(m):
                  rtol=1e-4, hint="report the mean loss per example over the epoch, not the sum of the batch losses")
 
 
-@check("torch_models", "train_torch")
-def train_torch_momentum_is_sgds(m):
-    """train_torch: momentum=0.9 is SGD's momentum (each step adds the whole gradient to the velocity)"""
+def linear_gradient(params, X, y):
+    """The gradient of the mean cross-entropy of X W^T + b (torch's autograd, in float64)."""
     import torch
-    X, y = blobs(np.random.default_rng(37), 20, [[0, 2], [2, 0], [-2, -2]])
-    Xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
-    epochs, lr, momentum = 6, 1e-3, 0.9
+    W = torch.tensor(np.asarray(params["W"], dtype=float), requires_grad=True)
+    b = torch.tensor(np.asarray(params["b"], dtype=float), requires_grad=True)
+    torch.nn.functional.cross_entropy(torch.as_tensor(np.asarray(X, dtype=float)) @ W.T + b,
+                                      torch.as_tensor(np.asarray(y, dtype=np.int64))).backward()
+    return {"W": W.grad.numpy(), "b": b.grad.numpy()}
 
-    def moved(**options):
-        torch.manual_seed(5)
-        model = torch.nn.Linear(2, 3)
-        before = torch.nn.utils.parameters_to_vector(model.parameters()).detach().numpy().astype(float)
-        m.train_torch(model, Xt, yt, epochs, lr, len(X), 0, **options)
-        after = torch.nn.utils.parameters_to_vector(model.parameters()).detach().numpy().astype(float)
-        return after - before
-    plain, with_momentum = moved(), moved(momentum=momentum)
-    require(np.linalg.norm(plain) > 0, "train_torch did not change the model's parameters: call optimizer.step() "
-            "on an optimizer built from model.parameters()")
-    # One full batch per epoch and a tiny lr: the gradient g barely changes, so plain SGD moves by
-    # epochs * lr * g and SGD with momentum (velocity = momentum * velocity + g) by sum_t (1 - momentum^t)
-    # / (1 - momentum) * lr * g.
-    factor = sum((1 - momentum ** t) / (1 - momentum) for t in range(1, epochs + 1)) / epochs
-    ratio = float(np.dot(with_momentum, plain) / np.dot(plain, plain))
-    hint = ("momentum changes nothing here: either the option does not reach the optimizer, or the velocity is "
-            "an exponential average (dampening = momentum); SGD's momentum adds the whole gradient: "
-            "torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)" if abs(ratio - 1) < 0.1 else
-            "pass the options on to the optimizer unchanged (no dampening, no (1 - momentum) * grad)")
-    expect_close(ratio, factor, f"how far {epochs} full-batch epochs with momentum={momentum} move the weights, "
-                 "divided by how far they move without momentum (lr = 1e-3)", rtol=0.05, atol=0, hint=hint)
+
+TORCH_WORDS = Words(step="W - lr * (gradient of the mini-batch's mean cross-entropy)",
+                    initial="the model's parameters before train_torch", fresh_order=TORCH_ORDER,
+                    together=TORCH_TOGETHER)
+
+
+def linear_trained(m, X, y, classes, epochs, lr, batch_size, seed, **options):
+    """An nn.Linear before and after your train_torch on (X, y)."""
+    import torch
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(X.shape[1], classes)
+
+    def parameters():
+        return {"W": model.weight.detach().numpy().copy(), "b": model.bias.detach().numpy().copy()}
+    start = parameters()
+    m.train_torch(model, torch.tensor(X), torch.tensor(y, dtype=torch.int64), epochs, lr, batch_size, seed, **options)
+    return Run(X, y, start, parameters())
+
+
+@check("torch_models", "train_torch")
+def train_torch_reshuffles_uses_every_batch_and_keeps_pairs(m):
+    """train_torch: a fresh order each epoch, every mini-batch used (the partial one too), X and y together"""
+    rng = np.random.default_rng(38)
+    # Batches of 3 of 5 points: 10 ways to cut an epoch, few enough to replay with autograd here.
+    what = "train_torch(nn.Linear(2, 2), X, y, epochs=2, lr=0.5, batch_size=3, seed) on 5 points (2 mini-batches per epoch)"
+    runs = [linear_trained(m, rng.normal(size=(5, 2)).astype(np.float32), rng.permutation(np.array([0, 1, 0, 1, 1])),
+                           2, 2, 0.5, 3, seed) for seed in (1, 2, 3, 4)]
+    check_epochs(runs, linear_gradient, SGD(0.5), 3, 2, what, TORCH_WORDS)
+    what = "train_torch(nn.Linear(2, 4), X, y, epochs=1, lr=0.5, batch_size=6, seed) on 6 points (one step)"
+    for seed in (4, 5):
+        run = linear_trained(m, rng.normal(size=(6, 2)).astype(np.float32),
+                             rng.permutation(np.array([0, 0, 1, 1, 2, 3])), 4, 1, 0.5, 6, seed)
+        check_together(run, linear_gradient, 0.5, what, TORCH_WORDS)
+
+
+@check("torch_models", "train_torch")
+def train_torch_momentum_in_one_optimizer(m):
+    """train_torch: momentum=0.9 is SGD's momentum, in one optimizer for all the epochs"""
+    rng = np.random.default_rng(37)
+    lr, momentum = 0.5, 0.9
+    run = linear_trained(m, rng.normal(size=(4, 2)).astype(np.float32), rng.permutation(np.array([0, 0, 1, 1])), 2, 3,
+                         lr, 2, 0, momentum=momentum)
+    words = Words(step=f"SGD with momentum {momentum} (velocity = {momentum} * velocity + gradient, W -= lr * "
+                       "velocity) carried across the epochs: torch.optim.SGD(model.parameters(), lr=lr, **options) "
+                       "made once, before the epoch loop",
+                  initial=TORCH_WORDS.initial, fresh_order=TORCH_ORDER, together=TORCH_TOGETHER)
+    check_rule(run, SGD(lr, momentum), momentum_mistakes(lr, momentum), linear_gradient, 2, 3,
+               f"train_torch(nn.Linear(2, 2), X, y, epochs=3, lr={lr}, batch_size=2, seed, momentum={momentum}) on 4 "
+               "points (2 mini-batches per epoch)", words)
+
+
+@check("torch_models", "train_torch")
+def train_torch_steps_in_train_mode(m):
+    """train_torch: every training step in train() mode (dropout active), also after evaluating"""
+    import torch
+    torch.manual_seed(39)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(16, 3))
+    modes = []
+
+    def record(module, inputs, output):
+        if output.requires_grad:
+            mode = module.training
+            output.register_hook(lambda grad: modes.append(mode))
+    model[2].register_forward_hook(record)
+    before = [p.detach().clone() for p in model.parameters()]
+    X, y = blobs(np.random.default_rng(39), 20, [[0, 2, 0, 0, 0], [2, 0, 0, 0, 0], [-2, -2, 0, 0, 0]])
+    m.train_torch(model, torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.int64), 3, 0.1, 16, 0)
+    moved = any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    check_train_mode(modes, moved, "train_torch(model with an nn.Dropout(0.5), X, y, epochs=3, lr=0.1, batch_size=16, "
+                                   "seed)")
 
 
 @check("torch_models", "TORCH_HYPERPARAMS")
