@@ -49,10 +49,14 @@ def linear_parameters(m, d):
     return Record({"weight": Array(m, d, kinds=FLOAT), "bias": Array(m, kinds=FLOAT)})
 
 
+MAX_RECORDED_STEPS = 100_000   # the modes of a probe's training steps (a few dozen steps; the test checks each)
+
+
 def torch_probe(kind, n, d, m):
     """``calls.train_torch_probe`` on ``n`` examples of ``d`` features, ``m`` classes: the grader's
     model (``nn.Linear(d, m)``, or for "dropout_mlp" Linear(d, 16), ReLU, Dropout, Linear(16, m))
-    before and after training, its initial logits and the losses, which the test judges
+    before and after training, its initial logits, the losses and the mode of each training step
+    (for the dropout model), which the test judges
     (``assert_sequence`` checks their length before converting them)."""
     if kind == "linear":
         parameters = linear_parameters(m, d)
@@ -60,7 +64,7 @@ def torch_probe(kind, n, d, m):
         parameters = Record({"0.weight": Array(16, d, kinds=FLOAT), "0.bias": Array(16, kinds=FLOAT),
                              "3.weight": Array(m, 16, kinds=FLOAT), "3.bias": Array(m, kinds=FLOAT)})
     return Record({"initial": parameters, "initial_logits": Array(n, m, kinds=FLOAT), "losses": Value(),
-                   "final": parameters})
+                   "final": parameters, "train_modes": ListOf(Value(), MAX_RECORDED_STEPS)}, optional=("train_modes",))
 
 
 def model_sizes(kind, config):
