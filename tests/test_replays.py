@@ -86,13 +86,13 @@ CORRECT = {"float64": {}, "float32 throughout": {"dtype": np.float32}, "float32 
            "rng.shuffle": {"style": "shuffle"}, "rng.choice without replacement": {"style": "choice"}}
 
 
-@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("seed", range(1))
 @pytest.mark.parametrize("style", sorted(CORRECT))
 def test_every_correct_style_of_train_mlp_passes(style, seed):
     check_mlp_epochs(seed, **CORRECT[style])
 
 
-@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("seed", range(1))
 @pytest.mark.parametrize("bug, message", [
     ("one order", "visit the mini-batches in the same order"),
     ("partial dropped", "partial mini-batch of each epoch is dropped"),
@@ -103,7 +103,7 @@ def test_each_epoch_bug_is_named(bug, message, dtype, seed):
         check_mlp_epochs(seed, bug=bug, dtype=dtype)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(2))
 def test_x_and_y_shuffled_apart_is_named_on_one_full_batch(seed):
     hp = dict(dh=3, lr=0.5, epochs=1, batch_size=6)
     for bug, verdict in (("", None), ("apart", "shuffled with different permutations")):
@@ -159,7 +159,7 @@ def softmax_gradient(params, X, y):
     return {"W": dW, "b": db}
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 @pytest.mark.parametrize("bug", ["", "one order"])
 def test_the_same_search_serves_softmax_regression(bug, seed):
     """train_softmax_regression's reference, and the reference with one order for every epoch."""

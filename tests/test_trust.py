@@ -270,6 +270,7 @@ def test_a_train_torch_that_never_steps_scores_0_on_training(tmp_path):
     assert scores(results, ["5.6", "5.8", "5.9", "5.10"]) == {"5.6": 0, "5.8": 0, "5.9": 0, "5.10": 0}
 
 
+@pytest.mark.grading
 def test_a_train_torch_that_trains_a_copy_earns_nothing_in_the_train_torch_test(tmp_path):
     """Its losses are right (computed on a copy of the model): every case of 5.6 judges the parameters of
     the model it was given, so none passes, and the property (same seed, same losses) counts for nothing."""
