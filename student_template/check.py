@@ -26,12 +26,15 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 # modules named in the section headings below; do not edit.
 
 import argparse  # noqa: E402
+from array import array  # noqa: E402
 import ast  # noqa: E402
 import builtins  # noqa: E402
+import codecs  # noqa: E402
 import contextlib  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 import importlib  # noqa: E402
 import itertools  # noqa: E402
+import json  # noqa: E402
 import math  # noqa: E402
 import numbers  # noqa: E402
 import re  # noqa: E402
@@ -120,6 +123,7 @@ class Tensor(np.ndarray):
 
 RTOL = 1e-6
 ATOL = 1e-9
+MAX_SEQUENCE = 100_000   # per-step values (costs, losses, curves): a few thousand at most in any test
 _PREVIEW = 6
 
 
@@ -185,14 +189,19 @@ def assert_shape(got, shape, what, inputs=None):
     shape = tuple(shape)
     if got.shape == shape:
         return
-    hint = ""
+    raise CheckFailed(f"{what} returned shape {got.shape}; expected {shape}.{shape_hint(got, shape)}"
+                      + format_inputs(inputs))
+
+
+def shape_hint(got, shape):
+    """Why an array ``got`` may have come back where ``shape`` was expected (or "")."""
     if got.shape == shape[::-1] and len(shape) == 2:
-        hint = " It looks transposed."
-    elif got.size == int(np.prod(shape)):
-        hint = " Same number of entries: a missing reshape, or a (n, 1) column where (n,) is expected?"
-    elif got.shape == shape[1:]:
-        hint = " The first (batch) axis is missing: did you sum or average over it?"
-    raise CheckFailed(f"{what} returned shape {got.shape}; expected {shape}.{hint}" + format_inputs(inputs))
+        return " It looks transposed."
+    if got.size == int(np.prod(shape)):
+        return " Same number of entries: a missing reshape, or a (n, 1) column where (n,) is expected?"
+    if got.shape == shape[1:]:
+        return " The first (batch) axis is missing: did you sum or average over it?"
+    return ""
 
 
 def assert_finite(got, what, inputs=None):
@@ -212,13 +221,14 @@ def _close(got, expected, rtol, atol):
 
 
 def matches(got, expected, rtol=RTOL, atol=ATOL):
-    """True when ``got`` has ``expected``'s shape and is entrywise close to it."""
+    """True when ``got`` has ``expected``'s shape and is entrywise close to it (the shape is
+    compared first: a returned value is never widened to float before)."""
+    expected = np.asarray(expected, dtype=float)
     try:
-        got = np.asarray(got, dtype=float)
+        got = np.asarray(got)
+        return got.shape == expected.shape and bool(np.all(_close(got.astype(float), expected, rtol, atol)))
     except (TypeError, ValueError):
         return False
-    expected = np.asarray(expected, dtype=float)
-    return got.shape == expected.shape and bool(np.all(_close(got, expected, rtol, atol)))
 
 
 def assert_close(got, expected, what, *, inputs=None, rtol=RTOL, atol=ATOL,
@@ -312,6 +322,8 @@ def assert_sequence(got, what, length=None):
         raise CheckFailed(f"{what} should be a list or 1-D array of numbers, but has shape {array.shape}.")
     if length is not None and len(array) != length:
         raise CheckFailed(f"{what} should have {length} entries, but has {len(array)}.")
+    if len(array) > MAX_SEQUENCE:   # checked before the copy to float (a bool array of millions is 8x that)
+        raise CheckFailed(f"{what} should be a list or 1-D array of per-step values, but has {len(array):,} entries.")
     return array.astype(float)
 
 
@@ -1634,12 +1646,162 @@ def torch_hyperparams_complete(m):
     require(not problems, "\n".join(problems))
 
 
+# --------------------------------------------------------------------------- autograder/load/notebook_json.py
+# A notebook's JSON, read at a bounded cost: only what the grader uses of it.
+
+MAX_NOTEBOOK_BYTES = 16 << 20   # outputs (plots) make notebooks large; the code itself is small
+MAX_JSON_VALUES = 200_000       # values and keys: ~20 MB once parsed (a long output log has ~10,000)
+MAX_CODE_CHARS = 2 << 20        # as for a .py file
+
+_QUOTED = re.compile(rb'"[^"]*"')   # a string once escapes are neutralised (no repeated group: constant memory)
+_KEPT_STRING_BYTES = 64   # longer strings, and any with escapes or non-ASCII text, get a stand-in
+_STAND_IN = "\x00"        # starts every stand-in; a kept string cannot hold it (JSON text has no raw NUL)
+_STRUCTURE = (b"[", b"{", b",", b":")
+
+
+class NotebookError(Exception):
+    """The notebook cannot be read at all; the message is for the student."""
+
+
+def code_only(path, name):
+    """The notebook at ``path`` as JSON text holding only what the grader reads: cells' types,
+    ids and the sources of code cells. Raises :class:`NotebookError`."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError as err:
+        raise NotebookError(f"{name} could not be read: {err.strerror or err}") from None
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"{name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB (with its outputs) and was "
+                            "not read: clear the outputs (Edit > Clear All Outputs) and submit it again.")
+    try:
+        _check_utf8(raw)
+        data, parked = _parse_with_stand_ins(raw, name)
+        return json.dumps(_kept(data, _Restorer(raw, parked, name)))
+    except UnicodeDecodeError:
+        raise NotebookError(f"{name} is not a notebook: it is not UTF-8 text.") from None
+    except (ValueError, RecursionError) as err:   # broken JSON
+        raise unreadable(name, err) from None
+
+
+def unreadable(name, err):
+    return NotebookError(f"{name} is not a readable notebook ({first_line_of(str(err))}): "
+                         "open it in Jupyter, save it, and submit it again.")
+
+
+def too_much_code(name):
+    return NotebookError(f"{name} holds more than {MAX_CODE_CHARS >> 20} MB of code, so it was not read.")
+
+
+def first_line_of(text, limit=200):
+    line = (str(text).strip().splitlines() or [""])[0]
+    return line[:limit]
+
+
+def _check_utf8(raw, chunk=1 << 20):
+    """Raise UnicodeDecodeError unless ``raw`` is UTF-8, without decoding it all at once."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(raw), chunk):
+        decoder.decode(raw[start:start + chunk])
+    decoder.decode(b"", final=True)
+
+
+def _parse_with_stand_ins(raw, name):
+    """``json.loads`` of ``raw`` in which each long, escaped or non-ASCII string is a stand-in,
+    ``"\\u0000<i>"``; returns it and ``parked``, where the i-th stand-in's string starts and
+    ends in ``raw``. The values and keys are counted first (each is the document or follows
+    one of ``[ { , :`` outside strings): above MAX_JSON_VALUES nothing is parsed."""
+    # Escapes replaced by two bytes each (offsets kept), so that every quote left delimits a string.
+    neutral = raw.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+    if neutral.count(b'"') // 2 > MAX_JSON_VALUES:
+        raise _too_many_values(name)
+    reduced, parked, values, position = bytearray(), array("q"), 1, 0
+    for match in _QUOTED.finditer(neutral):
+        start, end = match.span()
+        between = neutral[position:start]
+        values += sum(between.count(mark) for mark in _STRUCTURE)
+        reduced += between
+        token = raw[start:end] if end - start <= _KEPT_STRING_BYTES else None
+        if token is not None and token.isascii() and b"\\" not in token:
+            reduced += token
+        else:
+            reduced += b'"\\u0000%d"' % (len(parked) // 2)
+            parked.extend((start, end))
+        position = end
+    rest = neutral[position:]
+    values += sum(rest.count(mark) for mark in _STRUCTURE)
+    reduced += rest
+    del neutral, rest
+    if values > MAX_JSON_VALUES:
+        raise _too_many_values(name)
+    if not reduced.isascii():   # outside its strings JSON is ASCII; and ASCII text costs a byte a character
+        raise ValueError("non-ASCII text outside the JSON strings")
+    return json.loads(reduced.decode("ascii")), parked
+
+
+def _too_many_values(name):
+    return NotebookError(f"{name} holds more than {MAX_JSON_VALUES:,} JSON values (outputs, metadata), more "
+                         "than the grader reads: clear the outputs (Edit > Clear All Outputs) and submit it again.")
+
+
+class _Restorer:
+    """Reads back the strings of code cells' sources, within the code's size."""
+
+    def __init__(self, raw, parked, name):
+        self.raw, self.parked, self.name = raw, parked, name
+        self.budget = 4 * MAX_CODE_CHARS   # bytes of JSON: an escape (\n, \u00e9) takes 2 to 6 for one character
+
+    def __call__(self, value):
+        if isinstance(value, list):
+            return [self(item) for item in value]
+        if not isinstance(value, str):
+            return value
+        if not value.startswith(_STAND_IN):
+            self.budget -= len(value)
+        else:
+            start, end = self.parked[2 * int(value[1:])], self.parked[2 * int(value[1:]) + 1]
+            self.budget -= end - start
+            if self.budget >= 0:
+                value = json.loads(self.raw[start:end].decode("utf-8"))
+        if self.budget < 0:
+            raise too_much_code(self.name)
+        return value
+
+
+def _kept(notebook, restore):
+    """The notebook without outputs, attachments, metadata and other cells' text (emptied), so
+    that nbformat never sees them; the rest as it was, so that its format is still checked
+    (nbformat 3's worksheets too)."""
+    if not isinstance(notebook, dict):
+        return notebook
+    kept = {key: ({} if isinstance(value, (dict, list)) else value) for key, value in notebook.items()}
+    if "metadata" in notebook:
+        kept["metadata"] = {}
+    if isinstance(notebook.get("worksheets"), list):
+        kept["worksheets"] = [_kept(sheet, restore) for sheet in notebook["worksheets"]]
+    if isinstance(notebook.get("cells"), list):
+        kept["cells"] = [_kept_cell(cell, restore) for cell in notebook["cells"]]
+    return kept
+
+
+def _kept_cell(cell, restore):
+    if not isinstance(cell, dict):
+        return cell
+    kept = {key: ({} if isinstance(value, (dict, list)) else value) for key, value in cell.items()
+            if key != "attachments"}
+    for key in ("source", "input"):   # "input": nbformat 3's code cells
+        if key in cell:
+            kept[key] = restore(cell[key]) if cell.get("cell_type") == "code" else ""
+    if "outputs" in cell:
+        kept["outputs"] = []
+    return kept
+
+
 # --------------------------------------------------------------------------- autograder/load/notebook.py
 # Turn a student's Jupyter notebook into the part modules the grader imports.
 
-MAX_NOTEBOOK_BYTES = 16 << 20   # outputs (plots) make notebooks large; the code itself is small
 MAX_CELLS = 2000
-MAX_CODE_CHARS = 2 << 20        # as for a .py file: parsing is what costs memory, not the JSON
+MAX_CELL_TOKENS = 50_000        # at most ~50 MB to parse; the longest reference module has 3,600 tokens
 
 # Calls that may appear in a kept constant: building plain values, nothing that computes for long.
 _VALUE_BUILDERS = {"dict", "list", "tuple", "set", "frozenset", "int", "float", "bool", "str",
@@ -1649,10 +1811,6 @@ _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 _CONTRACT_CONSTANTS = {"HYPERPARAMS", "TORCH_HYPERPARAMS"}
 _MAGIC_ASSIGNMENT = re.compile(r"^\s*[A-Za-z_][\w.,\s\[\]]*=\s*[!%]")
 _HELP_LINE = re.compile(r"^\s*[?]*[A-Za-z_][\w.]*[?]{1,2}\s*$")
-
-
-class NotebookError(Exception):
-    """The notebook cannot be read at all; the message is for the student."""
 
 
 @dataclass
@@ -1671,7 +1829,6 @@ class LineMap:
 @dataclass
 class Statement:
     cell: int
-    node: ast.stmt
     lines: list          # source lines of this statement, as in the cell
     first_line: int      # its first line's number in the cell
     defines: set
@@ -1707,49 +1864,41 @@ def read(path, name=None):
     import nbformat  # a runtime dependency of grading (requirements.txt)
 
     name = name or path.rsplit("/", 1)[-1]
+    text = code_only(path, name)
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_NOTEBOOK_BYTES + 1)
-    except OSError as err:
-        raise NotebookError(f"{name} could not be read: {err.strerror or err}") from None
-    if len(raw) > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB (with its outputs) and was "
-                            "not read: clear the outputs (Edit > Clear All Outputs) and submit it again.")
-    try:
-        text = raw.decode("utf-8")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
             nbformat.validate(notebook)
-    except UnicodeDecodeError:
-        raise NotebookError(f"{name} is not a notebook: it is not UTF-8 text.") from None
     except nbformat.ValidationError as err:
         raise NotebookError(f"{name} does not follow the Jupyter notebook format "
-                            f"({_first_line(err.message)}), so it was not read: open it in Jupyter, "
+                            f"({first_line_of(err.message)}), so it was not read: open it in Jupyter, "
                             "save it, and submit it again.") from None
     except (ValueError, RecursionError, TypeError, AttributeError, KeyError) as err:
-        # nbformat raises NotJSONError (a ValueError) for broken JSON, and other errors for odd structures
-        raise NotebookError(f"{name} is not a readable notebook ({_first_line(str(err))}): "
-                            "open it in Jupyter, save it, and submit it again.") from None
+        raise unreadable(name, err) from None   # nbformat's errors for odd structures
     cells = notebook.get("cells", [])
     if len(cells) > MAX_CELLS:
         raise NotebookError(f"{name} has {len(cells)} cells; at most {MAX_CELLS} are read.")
     code = [(number, cell.get("source", "")) for number, cell in enumerate(cells, start=1)
             if cell.get("cell_type") == "code"]
     if sum(len(source) for _, source in code) > MAX_CODE_CHARS:
-        raise NotebookError(f"{name} holds more than {MAX_CODE_CHARS >> 20} MB of code, so it was not read.")
+        raise too_much_code(name)
     result = Notebook(name)
     for number, source in code:
         _read_cell(result, number, source)
     return result
 
 
-def _first_line(text, limit=200):
-    line = (str(text).strip().splitlines() or [""])[0]
-    return line[:limit]
+_TOKEN = re.compile(r"\w+|[^\w\s]|\n")   # at least as many as Python's tokens (a string counts its words)
 
 
 def _read_cell(notebook, number, source):
+    tokens = _TOKEN.subn("", source)[1]
+    if tokens > MAX_CELL_TOKENS:
+        notebook.notes.append(f"{notebook.name}, cell {number}: {tokens:,} tokens of code, more than the "
+                              f"{MAX_CELL_TOKENS:,} the grader reads in one cell (a long list of numbers?). "
+                              "This cell was left out, so nothing it defines is graded.")
+        return
     lines = _python_lines(source)
     if lines is None:
         return
@@ -1785,7 +1934,7 @@ def _read_cell(notebook, number, source):
         text = [ast.unparse(node)] if shares_a_line else lines[first - 1:last]
         if shares_a_line:
             text = text[0].splitlines()
-        notebook.statements.append(Statement(number, node, text, first, defines, _uses(node)))
+        notebook.statements.append(Statement(number, text, first, defines, _uses(node)))
         notebook.known |= defines
 
 

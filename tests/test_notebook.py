@@ -14,6 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook  # noqa: 
 
 from autograder.student import notebook_template as student_notebook  # noqa: E402
 from autograder.load import notebook as notebooks  # noqa: E402
+from autograder.load import notebook_json  # noqa: E402
 from autograder.contract import PART_NAMES, PARTS
 
 from autograder.load.submission import locate  # noqa: E402
@@ -185,13 +186,14 @@ def test_a_broken_notebook_gives_a_message(tmp_path, content, message):
 
 def test_a_huge_notebook_is_not_read(tmp_path):
     path = tmp_path / "homework.ipynb"
-    path.write_bytes(b" " * (notebooks.MAX_NOTEBOOK_BYTES + 1))
+    path.write_bytes(b" " * (notebook_json.MAX_NOTEBOOK_BYTES + 1))
     with pytest.raises(notebooks.NotebookError, match="Clear All Outputs"):
         notebooks.read(str(path))
 
 
 def test_a_notebook_with_megabytes_of_code_is_not_parsed(tmp_path):
-    path = write_notebook(tmp_path / "homework.ipynb", ["x = 1\n" * (notebooks.MAX_CODE_CHARS // 6 + 1)])
+    line = "x = 1  # a line as long as most, so that the code's size is the limit reached first\n"
+    path = write_notebook(tmp_path / "homework.ipynb", [line * (notebooks.MAX_CODE_CHARS // len(line) + 1)])
     with pytest.raises(notebooks.NotebookError, match="MB of code"):
         notebooks.read(str(path))
 

@@ -5,8 +5,8 @@ from autograder.errors import CheckFailed
 from autograder.judge.compare import assert_number, assert_true, score_cases
 from autograder.judge.conv import (check_conv2d, check_conv2d_multi, check_max_pool, check_output,
                                    conv2d_mistakes, conv2d_rule, conv2d_shape_hints, positions)
+from autograder.judge.properties import call_returning_inputs
 from autograder.results.marks import graded
-from autograder.sandbox import calls
 from reference import conv as ref
 
 
@@ -61,8 +61,8 @@ def test_conv2d(conv, rng):
         check_conv2d(conv, rng.normal(size=shape), rng.normal(size=kshape))
     image, kernel = rng.normal(size=(5, 6)), rng.normal(size=(2, 2))
     sent = image.copy(), kernel.copy()
-    out = calls.call_returning_inputs(conv, "conv2d", image, kernel)
     what = "conv2d(image (5, 6), kernel (2, 2))"
+    out = call_returning_inputs(conv, "conv2d", image, kernel, what=what)
     check_output(out["value"], ref.conv2d(image, kernel), what, {"image": image, "kernel": kernel},
                  conv2d_rule(5, 6, 2, 2, 1), mistakes=conv2d_mistakes(image, kernel, 1),
                  shape_hints=conv2d_shape_hints(5, 6, 2, 2, 1))

@@ -8,9 +8,10 @@ from autograder.judge.compare import (as_array, assert_close, assert_keys, asser
                                       assert_true, describe, matches, score_cases)
 from autograder.judge.mlp import (GRAD_KEYS, PREDICT_CHUNK, REG_ALL, REG_CASES, TRAIN_TIMEOUT, call_init,
                                   check_epochs, check_gradients, check_hyperparams, check_shuffled_together,
-                                  check_unchanged, check_uniform, decision_grid, error_rate, get_params,
-                                  grad_mistakes, loss_mistakes, make_problem, numerical_gradients,
-                                  shared_draws, shown)
+                                  check_unchanged, check_uniform, decision_grid, error_rate, fashion_result,
+                                  get_params, grad_mistakes, loss_mistakes, make_problem, numerical_gradients,
+                                  probe_finite_difference, shared_draws, shown)
+from autograder.judge.properties import call_returning_inputs
 from autograder.results.marks import graded, lazy
 from autograder.sandbox import calls
 from coursedata.toy import two_circles
@@ -140,7 +141,7 @@ def test_bprop_finite_differences(mlp, rng):
     reg = REG_ALL
     what = f"bprop(params, X, y, reg={reg})"
     sent = {k: v.copy() for k, v in params.items()}, X.copy(), y.copy()
-    result = calls.call_returning_inputs(mlp, "bprop", params, X, y, reg=reg)
+    result = call_returning_inputs(mlp, "bprop", params, X, y, reg=reg, what=what)
     got = result["value"]
     assert_keys(got, GRAD_KEYS, what)
     numeric = numerical_gradients(params, X, y, reg)
@@ -180,7 +181,7 @@ def test_finite_difference(mlp, rng, set_score=None):
     expected = {k: np.cos(params[k]) + (i + 1) * params[k] for i, k in enumerate(keys)}
     description = ("f(params) = sum over the keys k (index i in sorted order) of "
                    "sum(sin(params[k]) + (i+1)/2 * params[k]**2)")
-    result = calls.finite_difference_probe(mlp, params, eps)
+    result = probe_finite_difference(mlp, params, eps, what)
 
     def gradient():
         got = assert_keys(result["gradient"], keys, what)
@@ -197,8 +198,9 @@ def test_finite_difference(mlp, rng, set_score=None):
         assert_true(isinstance(after, dict) and set(after) == set(params),
                     f"{what} changed the keys of params.")
         for key in keys:
-            got = np.asarray(after[key], dtype=float)
+            got = as_array(after[key], f"{what}: params['{key}'] after the call")
             assert_true(got.shape == params[key].shape, f"{what} changed the shape of params['{key}'].")
+            got = got.astype(float)
             # p + eps - eps may differ from p in the last bits: allowed up to 1e-12 relative.
             change = np.abs(got - params[key])
             bad = change > 1e-12 * np.abs(params[key])
@@ -214,7 +216,7 @@ def test_finite_difference(mlp, rng, set_score=None):
     def large_eps():
         big = 0.1
         call = f"finite_difference(f, params, eps={big})"
-        probe = calls.finite_difference_probe(mlp, params, big)
+        probe = probe_finite_difference(mlp, params, big, call)
         got = assert_keys(probe["gradient"], keys, call)
         for i, key in enumerate(keys):
             p, c = params[key], i + 1
@@ -312,7 +314,7 @@ def test_train_mlp_history(mlp, set_score=None):
         # rng omitted: train_mlp must then use a fresh default_rng(); inputs must not be modified.
         kwargs = {k: hp[k] for k in ("dh", "lr", "epochs", "batch_size")}
         short = f"train_mlp(X, y, **{kwargs}) (no validation data, rng=None)"
-        result = calls.call_returning_inputs(mlp, "train_mlp", X, y, timeout=TRAIN_TIMEOUT, **kwargs)
+        result = call_returning_inputs(mlp, "train_mlp", X, y, timeout=TRAIN_TIMEOUT, what=short, **kwargs)
         value = result["value"]
         assert_true(isinstance(value, (tuple, list)) and len(value) == 2,
                     f"{short} should return a pair (params, history), but returned {describe(value)}.")
@@ -422,17 +424,12 @@ def test_fashion_mnist(mlp, grading):
     except StudentError as err:   # say what was being run (same exception type, longer message)
         raise err.extended(f"While running {setting}. The test error must be below "
                            f"{config.MLP_MAX_TEST_ERROR:.0%}.") from None
-    value_ok = isinstance(result, dict) and "params" in result
-    assert_true(value_ok, f"{setting} did not return (params, history).")
-    dh = int(hp["dh"])
-    params = get_params(result["params"], 784, dh, 10, f"{setting}: params")
+    params, curves, cpu_seconds = fashion_result(result, hp, setting)
     for key, array in params.items():
         assert_true(np.all(np.isfinite(array)),
                     f"{setting}: the returned params['{key}'] holds nan or inf (training diverged: "
                     "lower the learning rate?).")
-    history = result.get("history")
-    if isinstance(history, dict):
-        grading.record("history", {k: v for k, v in history.items() if isinstance(v, (list, np.ndarray))})
+    grading.record("history", curves)
     # Predictions are computed here, by the grader, from the returned params.
     predictions = np.concatenate([
         np.argmax(ref.fprop(params, X_test[s:s + PREDICT_CHUNK].reshape(-1, 784).astype(np.float32)
@@ -441,7 +438,7 @@ def test_fashion_mnist(mlp, grading):
     # The labels train_mlp saw were relabelled (context.fashion_mnist): map the classes back.
     error = float(np.mean(grading.original_classes(predictions) != y_test))
     grading.record("test_error", error)
-    grading.record("cpu_seconds", float(result.get("cpu_seconds") or 0.0))
+    grading.record("cpu_seconds", cpu_seconds)
     threshold = config.MLP_MAX_TEST_ERROR
     assert_true(error < threshold,
                 f"Test error {error:.2%} on the {len(y_test):,} Fashion-MNIST test images; it must be below "

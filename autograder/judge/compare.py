@@ -17,6 +17,7 @@ from autograder.sandbox.codec import Tensor, Unsupported
 
 RTOL = 1e-6
 ATOL = 1e-9
+MAX_SEQUENCE = 100_000   # per-step values (costs, losses, curves): a few thousand at most in any test
 _PREVIEW = 6
 
 
@@ -82,14 +83,19 @@ def assert_shape(got, shape, what, inputs=None):
     shape = tuple(shape)
     if got.shape == shape:
         return
-    hint = ""
+    raise CheckFailed(f"{what} returned shape {got.shape}; expected {shape}.{shape_hint(got, shape)}"
+                      + format_inputs(inputs))
+
+
+def shape_hint(got, shape):
+    """Why an array ``got`` may have come back where ``shape`` was expected (or "")."""
     if got.shape == shape[::-1] and len(shape) == 2:
-        hint = " It looks transposed."
-    elif got.size == int(np.prod(shape)):
-        hint = " Same number of entries: a missing reshape, or a (n, 1) column where (n,) is expected?"
-    elif got.shape == shape[1:]:
-        hint = " The first (batch) axis is missing: did you sum or average over it?"
-    raise CheckFailed(f"{what} returned shape {got.shape}; expected {shape}.{hint}" + format_inputs(inputs))
+        return " It looks transposed."
+    if got.size == int(np.prod(shape)):
+        return " Same number of entries: a missing reshape, or a (n, 1) column where (n,) is expected?"
+    if got.shape == shape[1:]:
+        return " The first (batch) axis is missing: did you sum or average over it?"
+    return ""
 
 
 def assert_finite(got, what, inputs=None):
@@ -109,13 +115,14 @@ def _close(got, expected, rtol, atol):
 
 
 def matches(got, expected, rtol=RTOL, atol=ATOL):
-    """True when ``got`` has ``expected``'s shape and is entrywise close to it."""
+    """True when ``got`` has ``expected``'s shape and is entrywise close to it (the shape is
+    compared first: a returned value is never widened to float before)."""
+    expected = np.asarray(expected, dtype=float)
     try:
-        got = np.asarray(got, dtype=float)
+        got = np.asarray(got)
+        return got.shape == expected.shape and bool(np.all(_close(got.astype(float), expected, rtol, atol)))
     except (TypeError, ValueError):
         return False
-    expected = np.asarray(expected, dtype=float)
-    return got.shape == expected.shape and bool(np.all(_close(got, expected, rtol, atol)))
 
 
 def assert_close(got, expected, what, *, inputs=None, rtol=RTOL, atol=ATOL,
@@ -209,6 +216,8 @@ def assert_sequence(got, what, length=None):
         raise CheckFailed(f"{what} should be a list or 1-D array of numbers, but has shape {array.shape}.")
     if length is not None and len(array) != length:
         raise CheckFailed(f"{what} should have {length} entries, but has {len(array)}.")
+    if len(array) > MAX_SEQUENCE:   # checked before the copy to float (a bool array of millions is 8x that)
+        raise CheckFailed(f"{what} should be a list or 1-D array of per-step values, but has {len(array):,} entries.")
     return array.astype(float)
 
 

@@ -5,8 +5,9 @@ import numpy as np
 
 from autograder import config
 from autograder.errors import CheckFailed
-from autograder.judge.compare import (as_array, assert_close, assert_keys, assert_shape, assert_true,
-                                      describe, format_inputs)
+from autograder.judge import answers
+from autograder.judge.compare import assert_close, assert_keys, assert_true, describe, format_inputs
+from autograder.judge.expect import Sequence, expect, fits
 from autograder.judge.hyperparams import hyperparams_problems
 from autograder.judge.numerics import numerical_gradient
 from autograder.sandbox import calls
@@ -165,16 +166,28 @@ def check_unchanged(before, after, what, name):
                 "unchanged; use e.g. W = W - lr * g or a copy instead of in-place updates).")
 
 
+def probe_finite_difference(mlp, params, eps, what):
+    """``finite_difference`` on a function whose gradient the grader knows (``calls.finite_difference_probe``)."""
+    return expect(calls.finite_difference_probe(mlp, params, eps), answers.FINITE_DIFFERENCE, what)
+
+
+def recorded_curves(history, epochs):
+    """What is recorded of a history: its curves of one number per epoch (the others left out)."""
+    return {key: curve for key, curve in history.items() if fits(curve, Sequence(epochs))} \
+        if isinstance(history, dict) else {}
+
+
+def fashion_result(result, hp, setting):
+    """``calls.train_numpy_mlp``'s answer: the params of the shapes asked for (as floats), the
+    history's curves to record, and the CPU time."""
+    result = expect(result, answers.TRAINED_NUMPY_MLP, setting)
+    params = get_params(result["params"], 784, int(hp["dh"]), 10, f"{setting}: params")
+    return params, recorded_curves(result["history"], int(hp["epochs"])), float(result["cpu_seconds"])
+
+
 def get_params(value, d, dh, m, what):
-    """Check a returned params dict: keys and shapes; returns float arrays."""
-    assert_keys(value, PARAM_KEYS, what)
-    shapes = {"W1": (dh, d), "b1": (dh,), "W2": (m, dh), "b2": (m,)}
-    params = {}
-    for key, shape in shapes.items():
-        array = as_array(value[key], f"{what}['{key}']")
-        assert_shape(array, shape, f"{what}['{key}']")
-        params[key] = array.astype(float)
-    return params
+    """A returned params dict of the shapes asked for (refused otherwise), as float arrays."""
+    return {key: array.astype(float) for key, array in expect(value, answers.mlp_params(d, dh, m), what).items()}
 
 
 def call_init(mlp, d, dh, m, seed):

@@ -1,8 +1,18 @@
 """Calls of the student's functions that check a property on the way: no NumPy warnings, inputs left unchanged."""
 import numpy as np
 
+from autograder import config
+from autograder.judge import answers
 from autograder.judge.compare import assert_true, format_inputs, preview
+from autograder.judge.expect import expect
 from autograder.sandbox import calls
+
+
+def call_returning_inputs(module, name, *args, what, timeout=config.CALL_TIMEOUT, **kwargs):
+    """``calls.call_returning_inputs`` with its answer checked (``answers.returning_inputs``):
+    ``{"value", "args_after", "kwargs_after"}``."""
+    return expect(calls.call_returning_inputs(module, name, *args, timeout=timeout, **kwargs),
+                  answers.returning_inputs(len(args), kwargs), what)
 
 
 def call_stable(module, name, args):
@@ -10,7 +20,8 @@ def call_stable(module, name, args):
 
     Returns ``(value, warnings)``; check the value first, then ``assert_no_warnings``.
     """
-    return calls.call_recording_warnings(module, name, *args)
+    value, warnings = calls.call_recording_warnings(module, name, *args)
+    return value, expect(warnings, answers.WARNINGS, f"{name}(...) (the warnings it raised)")
 
 
 def assert_no_warnings(warnings, what, inputs, *, advice, returned="value"):
@@ -35,7 +46,7 @@ def call_unmodified(module, name, args, arg_names, what, kwargs=None, *,
     for the argument's name. Returns the call's value.
     """
     kwargs = dict(kwargs or {})
-    out = calls.call_returning_inputs(module, name, *args, **kwargs)
+    out = call_returning_inputs(module, name, *args, what=what, **kwargs)
     pairs = list(zip(args, out["args_after"], arg_names))
     pairs += [(kwargs[k], out["kwargs_after"].get(k), k) for k in kwargs]
     for sent, after, arg in pairs:

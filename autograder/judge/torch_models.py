@@ -2,8 +2,11 @@
 import numpy as np
 
 from autograder.errors import CheckFailed
+from autograder.judge import answers
 from autograder.judge.compare import as_array, assert_close, assert_shape, assert_true, matches
+from autograder.judge.expect import expect
 from autograder.judge.layers import linear_forward, linear_layers, log_softmax
+from autograder.judge.properties import call_returning_inputs
 from autograder.sandbox import calls
 
 KINDS = ("logreg", "mlp", "convnet")
@@ -51,13 +54,13 @@ def descent_mistakes(x, target, lr, n_steps):
 
 
 def call_descent(torch_models, x, target, lr, n_steps):
-    return calls.call_returning_inputs(torch_models, "autograd_descent", x, target, lr, n_steps,
-                                       timeout=TORCH_TIMEOUT)
+    return call_returning_inputs(torch_models, "autograd_descent", x, target, lr, n_steps, what="autograd_descent",
+                                 timeout=TORCH_TIMEOUT)
 
 
 def call_dropout(torch_models, x, p, training, seed):
-    return calls.call_with_rng_returning_inputs(torch_models, "dropout", x, p, training, seed=seed,
-                                                timeout=TORCH_TIMEOUT)
+    return expect(calls.call_with_rng_returning_inputs(torch_models, "dropout", x, p, training, seed=seed,
+                                                       timeout=TORCH_TIMEOUT), answers.returning_inputs(3), "dropout")
 
 
 def check_dropout_training(torch_models, x, p, seed):
@@ -95,7 +98,8 @@ def check_dropout_training(torch_models, x, p, seed):
 def check_dropout_draws(torch_models, x, p, seed):
     """Each call draws a fresh mask from ``rng``: two calls with one generator differ, the same seed repeats."""
     what = f"dropout(x, p={p}, training=True, rng) with x of shape {x.shape} (no zeros in x)"
-    out = calls.call_with_rng_twice(torch_models, "dropout", x, p, True, seed=seed, timeout=TORCH_TIMEOUT)
+    out = expect(calls.call_with_rng_twice(torch_models, "dropout", x, p, True, seed=seed, timeout=TORCH_TIMEOUT),
+                 answers.CALLED_TWICE, what)
     masks = {}
     for key in ("first", "second", "again"):
         value = as_array(out[key], what, inputs={"x": x})
@@ -132,7 +136,8 @@ def check_outputs_from_parameters(out, layers, rows, what):
 
 def forward(torch_models, kind, config_, inputs, seed, key):
     """Outputs of the student's untrained model in train() and eval() mode (two passes each)."""
-    return calls.model_forward(torch_models, kind, config_, inputs, seed, what=key, timeout=TORCH_TIMEOUT)
+    found = calls.model_forward(torch_models, kind, config_, inputs, seed, what=key, timeout=TORCH_TIMEOUT)
+    return expect(found, answers.model_outputs(kind, config_, len(inputs)), f"{key} as the grader built it")
 
 
 def logits(value, what, n, m=10):
@@ -159,7 +164,7 @@ def affine_gap(out):
 
 def weight_shapes(torch_models, kind, config_, seed, key):
     shapes = calls.model_parameter_shapes(torch_models, kind, config_, seed, what=key, timeout=TORCH_TIMEOUT)
-    return [tuple(shape) for _name, shape in shapes]
+    return [tuple(shape) for _name, shape in expect(shapes, answers.PARAMETER_SHAPES, key)]
 
 
 def check_dropout_modes(torch_models, kind, config_, inputs, name, active):

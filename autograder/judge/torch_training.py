@@ -4,8 +4,9 @@ import numpy as np
 
 from autograder import config
 from autograder.errors import CheckFailed, OutOfMemory, StudentError
-from autograder.judge.compare import (as_array, assert_close, assert_sequence, assert_shape, assert_true,
-                                      matches)
+from autograder.judge import answers
+from autograder.judge.compare import assert_close, assert_sequence, assert_true, matches
+from autograder.judge.expect import expect
 from autograder.judge.hyperparams import torch_hyperparams_problems
 from autograder.judge.layers import linear_forward, linear_layers
 from autograder.judge.torch_models import FLOAT32_RTOL, TORCH_TIMEOUT, weight_shapes
@@ -68,8 +69,10 @@ def classes(rng, n, d, m, spread):
 
 
 def probe(torch_models, kind, X, y, m, epochs, lr, batch_size, seed, options=None):
-    return calls.train_torch_probe(torch_models, kind, X, y, m, epochs, lr, batch_size, seed, options,
-                                   timeout=TORCH_TIMEOUT)
+    result = calls.train_torch_probe(torch_models, kind, X, y, m, epochs, lr, batch_size, seed, options,
+                                     timeout=TORCH_TIMEOUT)
+    return expect(result, answers.torch_probe(kind, *X.shape, m), f"train_torch on a model of the grader's "
+                  f"(X of shape {X.shape}, {m} classes)")
 
 
 def check_full_batch(torch_models, rng, momentum):
@@ -120,9 +123,8 @@ def check_full_batch(torch_models, rng, momentum):
 
 def check_trained_parameters(result, W_end, b_end, call):
     """The model's parameters after train_torch are those of the SGD the grader replays."""
-    final = result.get("final") or {}
     for key, expected in (("weight", W_end), ("bias", b_end)):
-        assert_close(final.get(key), expected,
+        assert_close(result["final"][key], expected,
                      f"{call}: the model's {key} after training (the grader replays the gradient steps from the "
                      "model's initial parameters; does train_torch call optimizer.step() on this model's "
                      "parameters?)", rtol=FLOAT32_RTOL, atol=1e-5,
@@ -132,9 +134,7 @@ def check_trained_parameters(result, W_end, b_end, call):
 
 def linear_predictions(result, X):
     """Classes predicted by the trained nn.Linear of a probe, computed here from its parameters."""
-    final = result.get("final") or {}
-    W = as_array(final.get("weight"), "the trained model's weight")
-    b = as_array(final.get("bias"), "the trained model's bias")
+    W, b = result["final"]["weight"], result["final"]["bias"]   # of the shapes asked for (answers.torch_probe)
     return np.argmax(np.asarray(X, dtype=float) @ W.T.astype(float) + b.astype(float), axis=1)
 
 
@@ -183,7 +183,7 @@ def check_deterministic(torch_models, rng):
             "that has an nn.Dropout(0.5) layer")
     runs = [probe(torch_models, "dropout_mlp", X, y, m, epochs, lr, batch, seed) for _ in range(2)]
     first, second = (assert_sequence(run["losses"], what + ": the losses", length=epochs) for run in runs)
-    finals = [run.get("final") or {} for run in runs]
+    finals = [run["final"] for run in runs]
     same_model = sorted(finals[0]) == sorted(finals[1]) and all(
         matches(finals[1][k], finals[0][k], rtol=0, atol=0) for k in finals[0])
     assert_true(matches(second, first, rtol=1e-6, atol=0) and same_model,
@@ -256,32 +256,28 @@ def train_on_fashion_mnist(torch_models, grading, kind):
                                          timeout=config.train_wall_timeout(kind), cpu_budget=budget)
     except OutOfMemory as err:
         raise err.extended(model_size_note(torch_models, kind, sent, entry, grading)) from None
-    losses = result.get("losses")
-    if isinstance(losses, (list, tuple, np.ndarray)):
-        try:
-            grading.record("losses", np.ravel(np.asarray(losses, dtype=float)))  # record() thins it
-        except (TypeError, ValueError):
-            pass
-    what = f"{name}: the predictions on the test images"
+    batches = -(-config.TRAIN_SUBSET // int(sent["batch_size"]))
+    result = expect(result, answers.trained_torch_model(kind, sent, batches), f"{name} trained by train_torch")
+    if result["losses"] is not None:
+        grading.record("losses", np.asarray(result["losses"], dtype=float))  # at most one per batch; thinned
     if kind == "convnet":
         # ConvNetDropout's architecture is the student's own: its predictions come from the
         # sandbox. The labels it trained on were relabelled, so a lookup of the public test
         # labels still scores nothing once they are mapped back.
-        predictions = as_array(result.get("predictions"), what)
-        assert_shape(predictions, y_test.shape, what)
-        assert_true(predictions.dtype.kind in "iu" and predictions.min() >= 0 and predictions.max() <= 9,
+        predictions = result["predictions"]   # 10,000 integers (answers.trained_torch_model)
+        assert_true(predictions.min() >= 0 and predictions.max() <= 9,
                     f"{setting}: its predicted classes (argmax of the logits) go from {predictions.min()} to "
                     f"{predictions.max()}; expected classes 0 to 9. Does the model output 10 logits?")
     else:
         # The grader computes the predictions from the trained parameters (linear layers, ReLU).
-        layers = linear_layers(result.get("state"), f"{constructor} after training")
+        layers = linear_layers(result["state"], f"{constructor} after training")
         predictions = np.concatenate([
             np.argmax(linear_forward(layers, X_test[s:s + PREDICT_CHUNK].reshape(-1, 784).astype(np.float32)
                                      / np.float32(255)), axis=1)
             for s in range(0, len(X_test), PREDICT_CHUNK)])
     accuracy = float(np.mean(grading.original_classes(predictions) == y_test))
     grading.record("test_accuracy", accuracy)
-    grading.record("cpu_seconds", float(result.get("cpu_seconds") or 0.0))
+    grading.record("cpu_seconds", float(result["cpu_seconds"]))
     assert_true(accuracy >= threshold,
                 f"Test accuracy {accuracy:.2%} on the {len(y_test):,} Fashion-MNIST test images; at least "
                 f"{threshold:.0%} is needed. Model: {setting}.")

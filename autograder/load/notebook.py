@@ -16,6 +16,13 @@ tree. Every generated line keeps where it came from (:class:`LineMap`), so that
 messages can quote "homework.ipynb, cell 4, line 2" instead of a line of the
 generated file. Cells are counted from the top of the notebook, markdown cells
 included, starting at 1.
+
+Reading costs bounded memory, whatever the notebook holds: the JSON is read by
+:mod:`autograder.load.notebook_json` (outputs, metadata and long strings never
+parsed, the number of values and the code's size bounded on the raw bytes), and
+each cell's tokens are counted before ``ast`` sees it (``ast`` costs up to ~1 KB
+a token: a cell ``CACHE = [0, 0, ...]`` of 2 MB would take 700 MB to parse). A
+notebook or cell over a limit gets a message that names the limit.
 """
 import ast
 import builtins
@@ -24,10 +31,11 @@ import warnings
 from dataclasses import dataclass, field
 
 from autograder.contract import PART_NAMES
+from autograder.load.notebook_json import MAX_CODE_CHARS, NotebookError
+from autograder.load.notebook_json import code_only, first_line_of, too_much_code, unreadable
 
-MAX_NOTEBOOK_BYTES = 16 << 20   # outputs (plots) make notebooks large; the code itself is small
 MAX_CELLS = 2000
-MAX_CODE_CHARS = 2 << 20        # as for a .py file: parsing is what costs memory, not the JSON
+MAX_CELL_TOKENS = 50_000        # at most ~50 MB to parse; the longest reference module has 3,600 tokens
 
 # Calls that may appear in a kept constant: building plain values, nothing that computes for long.
 _VALUE_BUILDERS = {"dict", "list", "tuple", "set", "frozenset", "int", "float", "bool", "str",
@@ -38,9 +46,6 @@ _CONTRACT_CONSTANTS = {"HYPERPARAMS", "TORCH_HYPERPARAMS"}
 _MAGIC_ASSIGNMENT = re.compile(r"^\s*[A-Za-z_][\w.,\s\[\]]*=\s*[!%]")
 _HELP_LINE = re.compile(r"^\s*[?]*[A-Za-z_][\w.]*[?]{1,2}\s*$")
 
-
-class NotebookError(Exception):
-    """The notebook cannot be read at all; the message is for the student."""
 
 
 @dataclass
@@ -59,7 +64,6 @@ class LineMap:
 @dataclass
 class Statement:
     cell: int
-    node: ast.stmt
     lines: list          # source lines of this statement, as in the cell
     first_line: int      # its first line's number in the cell
     defines: set
@@ -95,49 +99,41 @@ def read(path, name=None):
     import nbformat  # a runtime dependency of grading (requirements.txt)
 
     name = name or path.rsplit("/", 1)[-1]
+    text = code_only(path, name)
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_NOTEBOOK_BYTES + 1)
-    except OSError as err:
-        raise NotebookError(f"{name} could not be read: {err.strerror or err}") from None
-    if len(raw) > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB (with its outputs) and was "
-                            "not read: clear the outputs (Edit > Clear All Outputs) and submit it again.")
-    try:
-        text = raw.decode("utf-8")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
             nbformat.validate(notebook)
-    except UnicodeDecodeError:
-        raise NotebookError(f"{name} is not a notebook: it is not UTF-8 text.") from None
     except nbformat.ValidationError as err:
         raise NotebookError(f"{name} does not follow the Jupyter notebook format "
-                            f"({_first_line(err.message)}), so it was not read: open it in Jupyter, "
+                            f"({first_line_of(err.message)}), so it was not read: open it in Jupyter, "
                             "save it, and submit it again.") from None
     except (ValueError, RecursionError, TypeError, AttributeError, KeyError) as err:
-        # nbformat raises NotJSONError (a ValueError) for broken JSON, and other errors for odd structures
-        raise NotebookError(f"{name} is not a readable notebook ({_first_line(str(err))}): "
-                            "open it in Jupyter, save it, and submit it again.") from None
+        raise unreadable(name, err) from None   # nbformat's errors for odd structures
     cells = notebook.get("cells", [])
     if len(cells) > MAX_CELLS:
         raise NotebookError(f"{name} has {len(cells)} cells; at most {MAX_CELLS} are read.")
     code = [(number, cell.get("source", "")) for number, cell in enumerate(cells, start=1)
             if cell.get("cell_type") == "code"]
     if sum(len(source) for _, source in code) > MAX_CODE_CHARS:
-        raise NotebookError(f"{name} holds more than {MAX_CODE_CHARS >> 20} MB of code, so it was not read.")
+        raise too_much_code(name)
     result = Notebook(name)
     for number, source in code:
         _read_cell(result, number, source)
     return result
 
 
-def _first_line(text, limit=200):
-    line = (str(text).strip().splitlines() or [""])[0]
-    return line[:limit]
+_TOKEN = re.compile(r"\w+|[^\w\s]|\n")   # at least as many as Python's tokens (a string counts its words)
 
 
 def _read_cell(notebook, number, source):
+    tokens = _TOKEN.subn("", source)[1]
+    if tokens > MAX_CELL_TOKENS:
+        notebook.notes.append(f"{notebook.name}, cell {number}: {tokens:,} tokens of code, more than the "
+                              f"{MAX_CELL_TOKENS:,} the grader reads in one cell (a long list of numbers?). "
+                              "This cell was left out, so nothing it defines is graded.")
+        return
     lines = _python_lines(source)
     if lines is None:
         return
@@ -173,7 +169,7 @@ def _read_cell(notebook, number, source):
         text = [ast.unparse(node)] if shares_a_line else lines[first - 1:last]
         if shares_a_line:
             text = text[0].splitlines()
-        notebook.statements.append(Statement(number, node, text, first, defines, _uses(node)))
+        notebook.statements.append(Statement(number, text, first, defines, _uses(node)))
         notebook.known |= defines
 
 

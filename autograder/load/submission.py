@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from autograder.contract import PARTS
 from autograder.errors import MissingName, SubmissionError
 from autograder.load import notebook as notebooks
+from autograder.load.notebook_json import MAX_NOTEBOOK_BYTES
 
 MAX_FILE_BYTES = 2 << 20
 MAX_ZIP_BYTES = 64 << 20
@@ -103,7 +104,7 @@ def _unzip(path, workdir, skipped):
                     continue
                 if not parts[-1].endswith((".py", ".ipynb")):
                     continue  # only Python files and notebooks are ever used
-                limit = notebooks.MAX_NOTEBOOK_BYTES if name.endswith(".ipynb") else MAX_FILE_BYTES
+                limit = MAX_NOTEBOOK_BYTES if name.endswith(".ipynb") else MAX_FILE_BYTES
                 total += entry.file_size
                 if entry.file_size > limit or total > MAX_ZIP_BYTES:
                     raise SubmissionError(f"{name} in the zip is too large ({entry.file_size} bytes).")

@@ -33,6 +33,8 @@ tests/submissions/hostile/) or test that proves it:
 | files, SysV objects left behind | removal of the uid's files in shared temp folders and of its SysV objects | test_no_student_files_outlive_the_grading, test_sandbox::test_sysv_objects_of_a_uid_are_counted_and_removed |
 | huge or malformed answers | codec: frame, header and node caps checked before allocation; one buffer, array views | huge_arrays, huge_frame, protocol_garbage |
 | odd values in results (nan, objects, surrogates, megabytes) | safe.safe_json / safe.printable when recorded and written; write_results inside the protection | huge_losses, odd_history, surrogate_message, test_grade::test_results_are_strict_bounded_json_whatever_the_student_returned |
+| notebooks that cost the grader's own process memory to read (a 2 MB cell of zeros, 8 MB of empty objects, huge outputs) | load/notebook_json.py: values counted and long strings left unparsed before json, outputs and metadata dropped before nbformat; load/notebook.py: each cell's tokens counted before ast; a message names the limit | notebook_cell_of_zeros, notebook_empty_objects, test_notebook_limits |
+| answers the contract does not allow, small on the wire but costly to compute with (a 784 -> 1 -> 60,000 -> 10 state_dict, 47 million bool losses, a (0, 10**12) array) | judge/expect.py with judge/answers.py, on receipt, before any conversion or product: structure, dimensions, element counts, dtype; codec: empty dimensions counted | logreg_wide_chain, bool_losses, test_expect, test_codec::test_an_empty_dimension_does_not_let_the_others_be_huge |
 """
 import fcntl
 import os

@@ -36,6 +36,7 @@ class Hostile:
     may_score: tuple = ()     # trick-only cases: names whose tests may score (values that are well-formed)
     training: bool = False    # graded with the Fashion-MNIST training tests (what the trick targets)
     runs_long: bool = False   # graded among the first, so that it overlaps with the others
+    max_tree_mb: float = 0    # if set: the grader's peak and the student's processes' peak add up to less (MB)
     build: Optional[Callable] = None      # build(workdir) -> the submission, instead of copying the folder
     companion: Optional[Callable] = None  # companion(workdir, results_dir) -> (start, stop) around the grading
     cleanup: Optional[Callable] = None    # cleanup(uid) -> paths the case left that had to be removed
@@ -118,6 +119,18 @@ HOSTILE_CASES = [
             timeout=400.0, message=r"(?s)memory.*has [\d,]+ parameters.*batch_size = 500"),
     Hostile("odd_history", "train_mlp returns a history with a function, an object, a generator, nan, inf "
             "and two million values", parts=("mlp",), training=True, timeout=400.0, may_score=("HYPERPARAMS",)),
+    Hostile("notebook_cell_of_zeros", "a notebook whose one code cell is CACHE = [0, 0, ...] in 2 MB (700 MB to "
+            "parse)", message=r"cell 1: [\d,]+ tokens of code, more than the", max_tree_mb=768,
+            build=tricks.notebook_cell_of_zeros),
+    Hostile("notebook_empty_objects", "an 8 MB notebook whose metadata is millions of empty objects (1.4 GB to "
+            "parse) around correct functions", message=r"more than [\d,]+ JSON values", max_tree_mb=768,
+            build=tricks.notebook_empty_objects),
+    Hostile("logreg_wide_chain", "a LogisticRegression whose state_dict is a valid chain 784 -> 1 -> 60,000 -> 10",
+            parts=("torch_models",), base=True, affected_tests=("5.4", "5.8"), training=True, timeout=400.0,
+            message=r"holds 720,795 numbers", max_tree_mb=768),
+    Hostile("bool_losses", "train_torch returns its Fashion-MNIST losses as a 47-million-entry bool array",
+            parts=("torch_models",), base=True, affected_tests=("5.8", "5.9", "5.10"), training=True, timeout=400.0,
+            message=r"47,185,920 entries", max_tree_mb=768),
 ]
 HOSTILE_CASES += [   # issue 14: the sandbox for its whole life, disk that nothing hides, sockets
     Hostile("late_allocation", "softmax answers, then a thread it started allocates 1.3 GB while the grader "

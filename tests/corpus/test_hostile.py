@@ -38,6 +38,10 @@ def test_hostile_submission_is_contained(corpus, name):
     assert not g.results_changed_later, f"{g.describe()}: results.json changed after the grading ended"
     assert results["score"] < 1000 and all(t["name"] not in ("HOSTILE-DAEMON", "HOSTILE-RESULTS-WRITER")
                                            for t in results["tests"]), "the results file was forged"
+    if case.max_tree_mb:
+        extra = results["extra_data"]
+        tree = extra["grader_peak_memory_mb"] + extra["student_peak_memory_mb"]
+        assert tree < case.max_tree_mb, f"{g.describe()}: grader and student peaked at {tree:.0f} MB together"
     tests = [t for t in results["tests"] if t["tags"][0] in case.parts]
     assert tests, f"{g.describe()}: no test of {case.parts} in the results"
     assert {t["tags"][0] for t in results["tests"]} == set(case.parts)

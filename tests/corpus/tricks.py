@@ -6,6 +6,7 @@ clean after it (``cleanup``), and how to judge it instead of the usual score che
 (``check``).
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -157,6 +158,35 @@ def remove_forged_results(uid):
             except OSError:
                 pass
     return removed
+
+
+# ----------------------------------------------------------------------------- notebooks costly to read
+
+def notebook_cell_of_zeros(workdir):
+    """homework.ipynb whose one code cell is CACHE = [0, 0, ...] in 2 MB (within the code limit)."""
+    source = ("import numpy as np\n\nCACHE = [" + "0, " * 690_000 + "0]\n\n\n"
+              "def sigmoid(x):\n    return np.asarray(CACHE[:np.size(x)], dtype=float).reshape(np.shape(x)) + 0.5\n")
+    return _notebook(os.path.join(workdir, "notebook_cell_of_zeros"), json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": "code", "id": "cache", "metadata": {}, "execution_count": None, "outputs": [],
+             "source": source}]}))
+
+
+def notebook_empty_objects(workdir):
+    """homework.ipynb of 8 MB: correct calculus functions, and metadata of millions of empty objects."""
+    with open(os.path.join(VARIANTS, BASE_VARIANT, "calculus.py"), encoding="utf-8") as f:
+        cell = {"cell_type": "code", "id": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                "source": f.read()}
+    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [cell]})[:-1]
+    return _notebook(os.path.join(workdir, "notebook_empty_objects"),
+                     text + ', "metadata": {"junk": [' + "{}," * ((8 << 20) // 3) + "{}]}}")
+
+
+def _notebook(folder, text):
+    os.makedirs(folder)
+    with open(os.path.join(folder, "homework.ipynb"), "w", encoding="utf-8") as f:
+        f.write(text)
+    return folder
 
 
 # ----------------------------------------------------------------------------- host_socket

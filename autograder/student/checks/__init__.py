@@ -11,7 +11,7 @@
 
 The self-check shares the grader's own modules, written into check.py whole: comparisons and messages
 (``judge/compare.py``), finite differences and ``EXTREMES`` (``judge/numerics.py``), valid
-hyper-parameters (``judge/hyperparams.py``), the notebook reader (``load/notebook.py``) and the two
+hyper-parameters (``judge/hyperparams.py``), the notebook reader (``load/notebook.py``, ``load/notebook_json.py``) and the two
 circles (``coursedata/toy.py``); the grader's numbers and parts (``config.py``, ``contract.py``) are
 written in as values. Nothing from the reference solutions.
 """
