@@ -54,18 +54,18 @@ def finite_difference_probe(module, params, eps=1e-5):
 
 
 def _load_images(data_dir, name):
-    return np.load(os.path.join(data_dir, name), allow_pickle=False)
+    return np.load(os.path.join(data_dir, os.path.basename(name)), allow_pickle=False)
 
 
 def _float_rows(images):
-    """uint8 (n, 28, 28) -> float32 (n, 784) in [0, 1]."""
+    """uint8 (n, 28, 28) or (n, 784) -> float32 (n, 784) in [0, 1]."""
     return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
 
 
-def train_numpy_mlp(module, data_dir, seed, hyperparams):
-    """Train the student's ``train_mlp`` on the grader's training subset."""
-    X = _float_rows(_load_images(data_dir, "train_images.npy"))
-    y = _load_images(data_dir, "train_labels.npy").astype(np.int64)
+def train_numpy_mlp(module, data_dir, seed, hyperparams, images, labels):
+    """Train the student's ``train_mlp`` on the grader's training set (files ``images``, ``labels``)."""
+    X = _float_rows(_load_images(data_dir, images))
+    y = _load_images(data_dir, labels).astype(np.int64)
     started = time.process_time()
     params, history = module.train_mlp(X, y, rng=np.random.default_rng(seed), **hyperparams)
     seconds = time.process_time() - started
@@ -109,19 +109,22 @@ def _state(model):
 GRADER_SIDE_KINDS = ("logreg", "mlp")
 
 
-def train_torch_model(module, kind, config, data_dir, seed):
-    """Build, train with the student's ``train_torch``, switch to eval().
+def train_torch_model(module, kind, config, data_dir, seed, model_seed, images, labels, test_images=None):
+    """Build (under ``torch.manual_seed(model_seed)``), train with the student's ``train_torch``
+    on the files ``images`` and ``labels``, switch to eval().
 
     ``config`` holds epochs, lr, batch_size (and hidden, dropout, p); the
     ``options`` are read here from the module's own TORCH_HYPERPARAMS, so any
     value the student's train_torch accepts (a class such as torch.optim.Adam)
-    reaches it. Returns the trained state_dict for the models the grader can
-    evaluate itself, and the predicted test classes for ConvNetDropout.
+    reaches it. Returns the state_dict before and after training for the models
+    the grader evaluates itself, and the classes predicted for the images of the
+    file ``test_images`` for ConvNetDropout.
     """
     torch = _torch()
-    model = build_model(module, kind, config, seed)
-    X = _inputs(kind, _float_rows(_load_images(data_dir, "train_images.npy")))
-    y = torch.from_numpy(_load_images(data_dir, "train_labels.npy").astype(np.int64))
+    model = build_model(module, kind, config, model_seed)
+    initial = _state(model) if kind in GRADER_SIDE_KINDS else None
+    X = _inputs(kind, _float_rows(_load_images(data_dir, images)))
+    y = torch.from_numpy(_load_images(data_dir, labels).astype(np.int64))
     options = dict(module.TORCH_HYPERPARAMS[kind].get("options") or {})
     started = time.process_time()
     losses = module.train_torch(model, X, y, int(config["epochs"]), float(config["lr"]),
@@ -130,8 +133,8 @@ def train_torch_model(module, kind, config, data_dir, seed):
     del X, y
     model.eval()
     if kind in GRADER_SIDE_KINDS:
-        return {"state": _state(model), "losses": losses, "cpu_seconds": seconds}
-    test = _float_rows(_load_images(data_dir, "test_images.npy"))
+        return {"initial_state": initial, "state": _state(model), "losses": losses, "cpu_seconds": seconds}
+    test = _float_rows(_load_images(data_dir, test_images))
     predictions = []
     with torch.no_grad():
         for start in range(0, len(test), PREDICT_BATCH):
