@@ -2,14 +2,12 @@
 
 - seeds: one secret per deployment, one seed per submission's files (autograder/session/seeding.py);
 - regrades: three gradings of each correct variant give the same results.json, timing aside;
-- exploits (tests/submissions/exploits/): a lookup table of the public test labels, weights
-  trained at home, a forward that ignores its layers, a train_torch that never steps, and
-  answers replayed from an earlier grading's feedback each score 0 on the tests they target.
+- exploits (tests/submissions/exploits/): a forward that ignores its layers, a train_torch that
+  never steps, and answers replayed from an earlier grading's feedback each score 0 on the tests
+  they target (shipped weights and lookup tables: tests/test_exploits.py).
 
 Gradings run the command line, as in tests/test_corpus.py; those that train are marked slow.
 """
-import base64
-import hashlib
 import json
 import os
 import shutil
@@ -206,28 +204,6 @@ def home_trained_linear_map(fashion):
 def scores(results, numbers):
     tests = by_number(results)
     return {n: tests[n]["score"] for n in numbers}
-
-
-@pytest.mark.slow
-def test_a_lookup_table_of_the_test_labels_and_weights_trained_at_home_score_0(tmp_path, fashion):
-    X, y, X_test, y_test = fashion
-    answers = {hashlib.sha1(image.tobytes()).hexdigest()[:16]: int(label) for image, label in zip(
-        X_test.reshape(len(X_test), -1).astype(np.uint8), y_test)}
-    from reference import mlp as reference_mlp
-    hp = dict(dh=32, lr=0.1, epochs=2, batch_size=32)
-    params, _ = reference_mlp.train_mlp(X, y, rng=np.random.default_rng(0), **hp)
-    error = np.mean(reference_mlp.predict(params, X_test.reshape(len(X_test), -1) / 255.0) != y_test)
-    assert error < 0.2, "the shipped weights must be worth shipping: they beat the 20% bar on the public labels"
-    shipped = ("PARAMS = " + repr({k: base64.b64encode(v.astype(np.float32).tobytes()).decode() for k, v in
-                                   params.items()}) + "\nSHAPES = " + repr({k: v.shape for k, v in params.items()})
-               + f"\nHYPERPARAMS = {hp!r}\n")
-    folder = build_exploit("lookup_table", tmp_path / "lookup_table", {"lookup_answers.py": f"ANSWERS = {answers!r}\n"})
-    build_exploit("shipped_weights", tmp_path / "shipped", {"shipped_params.py": shipped})
-    for name in ("mlp.py", "shipped_params.py"):
-        shutil.copy(tmp_path / "shipped" / name, folder)
-    results = grade(folder, tmp_path / "r.json", "--parts", "mlp,torch_models")
-    assert scores(results, ["3.16", "5.8", "5.9", "5.10"]) == {"3.16": 0, "5.8": 0, "5.9": 0, "5.10": 0}
-    assert "Test error" in by_number(results)["3.16"]["output"]
 
 
 @pytest.mark.slow
