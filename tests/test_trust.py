@@ -112,7 +112,7 @@ def test_three_regrades_give_the_same_results(tmp_path, style):
 
 
 def near_the_bar_variant(folder):
-    """The vectorised variant with HYPERPARAMS that end close to the 20% bar (19.1% with NEAR_THE_BAR_SEED)."""
+    """The vectorised variant with HYPERPARAMS that end close to the 20% bar (18.9% with NEAR_THE_BAR_SEED)."""
     shutil.copytree(BASE_VARIANT, folder)
     path = os.path.join(folder, "mlp.py")
     with open(path, encoding="utf-8") as f:
@@ -123,7 +123,7 @@ def near_the_bar_variant(folder):
 
 
 NEAR_THE_BAR_LINE = "HYPERPARAMS = dict(dh=12, lr=0.05, epochs=2, batch_size=32)   # close to the 20% bar on purpose\n"
-NEAR_THE_BAR_SEED = "1028474330"
+NEAR_THE_BAR_SEED = "1"   # calibrated with the secret training data of session/fashion.py: 18.9%
 
 
 @pytest.mark.slow
