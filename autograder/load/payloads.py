@@ -68,7 +68,8 @@ class Finding:
     what: str
 
     def __str__(self):
-        return f"{self.file}, line {self.line}: {self.what}" if self.line else f"{self.file}: {self.what}"
+        name = self.file if len(self.file) <= 120 else self.file[:117] + "..."   # zip entries: any length
+        return f"{name}, line {self.line}: {self.what}" if self.line else f"{name}: {self.what}"
 
 
 def scan_submission(files, other_files=()):
