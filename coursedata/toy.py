@@ -25,5 +25,5 @@ def two_circles(n: int, noise: float = 0.1, factor: float = 0.5, rng=None):
     t = rng.uniform(0.0, 2.0 * np.pi, size=n)
     X = np.stack([radius * np.cos(t), radius * np.sin(t)], axis=1)
     X += noise * rng.standard_normal((n, 2))
-    order = rng.permutation(n)
-    return X[order], y[order]
+    shuffled = rng.permutation(n)
+    return X[shuffled], y[shuffled]

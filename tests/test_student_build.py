@@ -2,6 +2,7 @@
 render in (the grader's numbers, valid hyper-parameters) are the grader's own."""
 import os
 import runpy
+import sys
 
 import pytest
 
@@ -74,13 +75,60 @@ def test_each_unusable_torch_hyperparameter_is_named():
     assert "TORCH_HYPERPARAMS['logreg'] lacks the keys ['epochs', 'lr', 'batch_size']." in missing
 
 
-def test_each_parts_checks_live_in_that_parts_file():
+def test_each_parts_checks_live_in_that_parts_file_each_under_its_own_name():
     import importlib
-    machinery = importlib.import_module("autograder.student.checks.machinery")
+    registry = importlib.import_module("autograder.student.checks.registry")
     for part in ("calculus", "linear_models", "mlp", "conv", "torch_models"):
         importlib.import_module(f"autograder.student.checks.{part}")
     by_file = {}
-    for module, _, title, function in machinery.CHECKS:
+    for module, _, title, function in registry.CHECKS:
         by_file.setdefault(function.__module__.rsplit(".", 1)[-1], set()).add(module)
         assert function.__module__ == f"autograder.student.checks.{module}", title
     assert by_file == {part: {part} for part in ("calculus", "linear_models", "mlp", "conv", "torch_models")}
+    names = [function.__name__ for _, _, _, function in registry.CHECKS]
+    assert len(set(names)) == len(names) and not any(name.strip("_") == "" for name in names), names
+
+
+@pytest.fixture
+def make_modules(tmp_path, monkeypatch):
+    """Write small modules into a fresh folder on sys.path; returns their names."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def make(**sources):
+        for name, source in sources.items():
+            (tmp_path / f"{name}.py").write_text(source)
+        return list(sources)
+    return make
+
+
+HEAD = '"""Head."""\nimport os\n'
+
+
+def test_a_single_file_writes_values_inlines_modules_once_and_aliases_names(make_modules):
+    from autograder.student import single_file
+    make_modules(sf_head=HEAD, sf_first='"""First."""\nimport os\n\nfrom autograder.config import TRAIN_SUBSET\n'
+                 'from autograder.judge.numerics import EXTREMES as BIG\n\n\ndef first():\n    return BIG, TRAIN_SUBSET\n',
+                 sf_second='"""Second."""\nfrom autograder.judge.numerics import numerical_gradient\n\n\n'
+                 'def second():\n    return numerical_gradient\n')
+    text = single_file.render("sf_head", ["sf_first", "sf_second"], values=("autograder.config",))
+    assert text.count("def numerical_gradient(") == 1 and text.count("import os") == 1
+    assert f"TRAIN_SUBSET = {config.TRAIN_SUBSET!r}" in text and "BIG = EXTREMES" in text
+    assert text.index("def numerical_gradient(") < text.index("def first(") < text.index("def second(")
+    namespace = {}
+    exec(compile(text, "single_file", "exec"), namespace)  # noqa: S102 - our own modules
+    assert namespace["first"]()[1] == config.TRAIN_SUBSET and namespace["second"]() is namespace["numerical_gradient"]
+
+
+@pytest.mark.parametrize("body", [
+    "from reference.calculus import sigmoid\n",                       # a solution
+    "def f():\n    from autograder.config import TRAIN_SUBSET\n",      # not at the top: would stay in the file
+    "import autograder.config\n",                                      # a module name that would not exist
+    "from autograder.judge.numerics import EXTREMES\n\nEXTREMES = 1\n",  # one namespace: defined twice
+    "from autograder.judge.numerics import no_such_name\n",
+])
+def test_a_single_file_refuses_what_would_break_it(make_modules, body):
+    from autograder.student import single_file
+    make_modules(sf_head=HEAD, sf_bad='"""Bad."""\n' + body)
+    with pytest.raises(single_file.RenderError):
+        single_file.render("sf_head", ["sf_bad"])
+    assert "sf_bad" not in sys.modules  # read, never run

@@ -1,9 +1,10 @@
 """Part 1: calculus.py — elementwise functions, softmax and logistic losses (20 points)."""
 import numpy as np
 
-from autograder.judge.calculus import (EXTREMES, IN_PLACE, STABLE, WITH_ZEROS, check_dtype_float,
-                                       softmax_axis, softmax_mistakes)
+from autograder.judge.calculus import (IN_PLACE, STABLE, WITH_ZEROS, check_dtype_float, softmax_axis,
+                                       softmax_mistakes)
 from autograder.judge.compare import as_array, assert_close, assert_true, format_inputs, score_cases
+from autograder.judge.numerics import EXTREMES
 from autograder.judge.properties import assert_no_warnings, call_stable, call_unmodified
 from autograder.results.marks import graded, lazy
 from reference import calculus as ref

@@ -1,11 +1,12 @@
-"""The self-check's checks of conv.py (rendered into student_template/check.py)."""
-from .machinery import *  # noqa: F401,F403 - one namespace, as in the rendered check.py
+"""The checks of conv.py."""
+import numpy as np
 
+from autograder.student.checks.expect import copies, expect_close, expect_shape, require, unchanged
+from autograder.student.checks.registry import check
 
-# --------------------------------------------------------------------------- conv.py
 
 @check("conv", "conv_output_size")
-def _(m):
+def conv_output_size_formula(m):
     """conv_output_size: floor((n + 2 padding - k) / stride) + 1"""
     for args, want in [((28, 5), 24), ((28, 3, 1, 1), 28), ((7, 3, 2), 3), ((8, 3, 2), 3), ((5, 5), 1),
                        ((10, 4, 3, 2), 4)]:
@@ -15,7 +16,7 @@ def _(m):
 
 
 @check("conv", "conv2d")
-def _(m):
+def conv2d_shapes_and_cross_correlation(m):
     """conv2d: output shape, cross-correlation (kernel not flipped), stride int or pair"""
     rng = np.random.default_rng(30)
     image = rng.normal(size=(7, 9))
@@ -44,7 +45,7 @@ def torch_or_none():
 
 
 @check("conv", "conv2d_multi")
-def _(m):
+def conv2d_multi_channels_bias_padding_stride(m):
     """conv2d_multi: shapes, channels, bias, padding, stride (and equal to torch's conv2d if installed)"""
     rng = np.random.default_rng(31)
     x, w, b = rng.normal(size=(2, 3, 6, 7)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
@@ -75,7 +76,7 @@ def _(m):
 
 
 @check("conv", "max_pool2d")
-def _(m):
+def max_pool2d_windows(m):
     """max_pool2d: shape (windows that do not fit are dropped), default stride = size, window maxima"""
     rng = np.random.default_rng(32)
     x = rng.normal(size=(2, 3, 7, 8))

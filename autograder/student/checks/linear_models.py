@@ -1,8 +1,12 @@
-"""The self-check's checks of linear_models.py (rendered into student_template/check.py)."""
-from .machinery import *  # noqa: F401,F403 - one namespace, as in the rendered check.py
+"""The checks of linear_models.py."""
+import numpy as np
 
+from autograder.judge.numerics import numerical_gradient
+from autograder.student.checks.expect import (as_floats, copies, expect_close, expect_finite, expect_shape, fmt,
+                                              require, strict, unchanged)
+from autograder.student.checks.inputs import blobs
+from autograder.student.checks.registry import check
 
-# --------------------------------------------------------------------------- linear_models.py
 
 def regression_data(seed=11, n=20, d=3):
     rng = np.random.default_rng(seed)
@@ -12,7 +16,7 @@ def regression_data(seed=11, n=20, d=3):
 
 
 @check("linear_models", "mse_cost", "mse_grad")
-def _(m):
+def mse_grad_matches_finite_differences(m):
     """mse_cost / mse_grad: a float >= 0, and the gradient matches finite differences"""
     X, y = regression_data()
     w = np.random.default_rng(12).normal(size=3)
@@ -22,12 +26,12 @@ def _(m):
     before = copies(X=X, y=y, w=w)
     g = m.mse_grad(X, y, w)
     unchanged(before, {"X": X, "y": y, "w": w}, "mse_grad")
-    expect_close(g, fd_gradient(lambda t: m.mse_cost(X, y, t), w), "mse_grad(X, y, w)", rtol=1e-5, atol=1e-7,
+    expect_close(g, numerical_gradient(lambda t: m.mse_cost(X, y, t), w), "mse_grad(X, y, w)", rtol=1e-5, atol=1e-7,
                  hint="the gradient of (1/(2n)) ||Xw - y||^2 is (1/n) X^T (Xw - y)")
 
 
 @check("linear_models", "normal_equations")
-def _(m):
+def normal_equations_solve_the_system(m):
     """normal_equations: (X^T X + l2 I) w = X^T y, for l2 = 0 and l2 = 0.5"""
     X, y = regression_data()
     for l2 in (0.0, 0.5):
@@ -37,7 +41,7 @@ def _(m):
 
 
 @check("linear_models", "max_learning_rate", "mse_grad")
-def _(m):
+def max_learning_rate_separates_convergence_from_divergence(m):
     """max_learning_rate: gradient descent converges just below it and diverges just above"""
     X, y = regression_data(13, n=30, d=3)
     lr_max = float(np.asarray(m.max_learning_rate(X)))
@@ -59,7 +63,7 @@ def _(m):
 
 
 @check("linear_models", "linear_regression_gd", "mse_cost", "mse_grad")
-def _(m):
+def linear_regression_gd_steps_and_costs(m):
     """linear_regression_gd: n_steps + 1 costs, first step is w0 - lr * grad, costs decrease"""
     X, y = regression_data()
     w0 = np.array([0.5, -0.5, 1.0])
@@ -78,7 +82,7 @@ def _(m):
 
 
 @check("linear_models", "logreg_predict_proba", "logreg_cost", "logreg_grad")
-def _(m):
+def logistic_regression_probabilities_and_gradient(m):
     """logistic regression: probabilities in [0, 1], gradient matches finite differences"""
     rng = np.random.default_rng(14)
     X = rng.normal(size=(12, 3))
@@ -89,23 +93,24 @@ def _(m):
     cost = float(np.asarray(m.logreg_cost(X, y, w, b)))
     require(cost > 0, f"logreg_cost must be > 0 here; got {cost}")
     dw, db = m.logreg_grad(X, y, w, b)
-    expect_close(dw, fd_gradient(lambda t: m.logreg_cost(X, y, t, b), w), "dw of logreg_grad", rtol=1e-5, atol=1e-7,
+    expect_close(dw, numerical_gradient(lambda t: m.logreg_cost(X, y, t, b), w), "dw of logreg_grad",
+                 rtol=1e-5, atol=1e-7,
                  hint="mean over examples: (1/n) X^T (sigma(Xw + b) - y)")
-    expect_close(np.asarray(db, dtype=float).reshape(()), fd_gradient(lambda t: m.logreg_cost(X, y, w, t[0]),
+    expect_close(np.asarray(db, dtype=float).reshape(()), numerical_gradient(lambda t: m.logreg_cost(X, y, w, t[0]),
                  np.array([b]))[0], "db of logreg_grad", rtol=1e-5, atol=1e-7)
     with strict("logreg_cost"):
         expect_finite(m.logreg_cost(X * 1e4, y, w, b), "logreg_cost with |Xw| near 1e4")
 
 
 @check("linear_models", "accuracy")
-def _(m):
+def accuracy_is_the_fraction_equal(m):
     """accuracy: fraction of equal entries"""
     expect_close(m.accuracy(np.array([0, 1, 2, 3]), np.array([0, 1, 0, 0])), 0.5, "accuracy([0,1,2,3], [0,1,0,0])")
     expect_close(m.accuracy(np.array([1, 1]), np.array([1, 1])), 1.0, "accuracy(y, y)")
 
 
 @check("linear_models", "linear_trsf", "softmax_regression_predict")
-def _(m):
+def softmax_regression_scores_and_prediction(m):
     """softmax regression: linear_trsf has shape (n, m), predict is its argmax"""
     rng = np.random.default_rng(15)
     X, W, b = rng.normal(size=(6, 4)), rng.normal(size=(3, 4)), rng.normal(size=3)
@@ -119,7 +124,7 @@ def _(m):
 
 
 @check("linear_models", "cost_ce", "softmax_regression_grad")
-def _(m):
+def softmax_regression_cost_and_gradient(m):
     """softmax regression: cost_ce is ln(m) at zero weights, gradient matches finite differences"""
     rng = np.random.default_rng(16)
     X, y = rng.normal(size=(7, 3)), np.array([0, 1, 2, 3, 0, 1, 2])
@@ -127,14 +132,14 @@ def _(m):
     expect_close(m.cost_ce(X, y, np.zeros((4, 3)), np.zeros(4)), np.log(4), "cost_ce at W = 0, b = 0 (ln 4)",
                  hint="the mean, not the sum, over examples")
     dW, db = m.softmax_regression_grad(X, y, W, b)
-    expect_close(dW, fd_gradient(lambda t: m.cost_ce(X, y, t, b), W), "dW of softmax_regression_grad",
+    expect_close(dW, numerical_gradient(lambda t: m.cost_ce(X, y, t, b), W), "dW of softmax_regression_grad",
                  rtol=1e-5, atol=1e-7)
-    expect_close(db, fd_gradient(lambda t: m.cost_ce(X, y, W, t), b), "db of softmax_regression_grad",
+    expect_close(db, numerical_gradient(lambda t: m.cost_ce(X, y, W, t), b), "db of softmax_regression_grad",
                  rtol=1e-5, atol=1e-7)
 
 
 @check("linear_models", "train_softmax_regression", "cost_ce")
-def _(m):
+def train_softmax_regression_costs_and_reproducibility(m):
     """train_softmax_regression: shapes, one cost per epoch, costs decrease, same rng seed = same result"""
     X, y = blobs(np.random.default_rng(17), 20, [[0, 2], [2, 0], [-2, -2]])
     W, b, costs = m.train_softmax_regression(X, y, 3, 0.1, 8, 10, np.random.default_rng(0))
@@ -149,7 +154,7 @@ def _(m):
 
 
 @check("linear_models", "train_softmax_regression", "softmax_regression_grad")
-def _(m):
+def train_softmax_regression_full_batch_epoch_is_one_step(m):
     """train_softmax_regression: with batch_size = n, one epoch is one gradient step from zeros"""
     X = np.random.default_rng(18).normal(size=(7, 2))
     y = np.array([0, 0, 0, 0, 1, 1, 2])  # unbalanced, so that the bias gradient is not 0
@@ -162,7 +167,7 @@ def _(m):
 
 
 @check("linear_models", "perceptron_update")
-def _(m):
+def perceptron_update_moves_the_right_rows(m):
     """perceptron_update: unchanged when right, rows y and y_hat move when wrong, input not modified"""
     x = np.array([1.0, 2.0, -1.0])
     W = np.zeros((3, 3))
@@ -176,7 +181,7 @@ def _(m):
 
 
 @check("linear_models", "train_perceptron", "perceptron_update")
-def _(m):
+def train_perceptron_replays_updates_and_separates(m):
     """train_perceptron: one epoch = updates in order from zeros; separable data gets fully learned"""
     X, y = blobs(np.random.default_rng(18), 10, [[0, 3, 1], [3, 0, 1], [-3, -3, 1]], spread=0.5)
     before = copies(X=X)

@@ -1,11 +1,21 @@
-"""The self-check's checks of mlp.py (rendered into student_template/check.py)."""
-from .machinery import *  # noqa: F401,F403 - one namespace, as in the rendered check.py
+"""The checks of mlp.py."""
+import itertools
+import time
 
+import numpy as np
 
-# --------------------------------------------------------------------------- mlp.py
+from autograder.config import TRAIN_CPU_SECONDS, TRAIN_SUBSET
+from autograder.errors import CheckFailed
+from autograder.judge.hyperparams import hyperparams_problems
+from autograder.judge.numerics import numerical_gradient
+from autograder.student.checks.expect import as_floats, copies, expect_close, expect_shape, fmt, require, unchanged
+from autograder.student.checks.inputs import small_params
+from autograder.student.checks.registry import check
+from coursedata.toy import two_circles
+
 
 @check("mlp", "init_params")
-def _(m):
+def init_params_shapes_scale_and_rng(m):
     """init_params: shapes, zero biases, weights uniform within 1/sqrt(fan-in), drawn from rng"""
     d, dh, k = 50, 30, 10
     p = m.init_params(d, dh, k, np.random.default_rng(0))
@@ -44,7 +54,7 @@ def common_values(A, B, tol=1e-9):
 
 
 @check("mlp", "fprop")
-def _(m):
+def fprop_keys_shapes_and_softmax(m):
     """fprop: keys ha, hs, oa, os with the right shapes; hs = relu(ha); rows of os sum to 1"""
     rng = np.random.default_rng(20)
     params, X = small_params(rng), rng.normal(size=(6, 4))
@@ -63,7 +73,7 @@ def _(m):
 
 
 @check("mlp", "loss")
-def _(m):
+def loss_value_and_penalty(m):
     """loss: ln(m) with zero weights; the penalty adds l11|W1|_1 + l12|W1|^2 + l21|W2|_1 + l22|W2|^2"""
     rng = np.random.default_rng(21)
     params, X, y = small_params(rng), rng.normal(size=(6, 4)), np.array([0, 1, 2, 0, 1, 2])
@@ -103,33 +113,33 @@ def check_grads(m, function, reg):
                 "if the check without penalty passes, look at the penalty's gradient: "
                 "l11 sign(W1) + 2 l12 W1 (same for W2)" if any(reg) else
                 "mean over the batch: divide by n once; dW = delta^T input, not its transpose")
-        expect_close(g[key], fd_gradient(f, params[key]), f"{function}(params, X, y, reg={reg})[{key!r}]",
+        expect_close(g[key], numerical_gradient(f, params[key]), f"{function}(params, X, y, reg={reg})[{key!r}]",
                      rtol=1e-4, atol=1e-7, hint=hint)
-    expect_close(g["X"], fd_gradient(lambda t: m.loss(params, t, y, reg), X), f"{function}(...)['X']",
+    expect_close(g["X"], numerical_gradient(lambda t: m.loss(params, t, y, reg), X), f"{function}(...)['X']",
                  rtol=1e-4, atol=1e-7)
 
 
 @check("mlp", "bprop", "loss")
-def _(m):
+def bprop_matches_finite_differences(m):
     """bprop: gradients match finite differences of your loss (no penalty)"""
     check_grads(m, "bprop", (0, 0, 0, 0))
 
 
 @check("mlp", "bprop", "loss")
-def _(m):
+def bprop_with_penalty_matches_finite_differences(m):
     """bprop: gradients match finite differences of your loss (with the elastic-net penalty)"""
     check_grads(m, "bprop", (0.01, 0.02, 0.03, 0.04))
 
 
 @check("mlp", "bprop_loop", "loss")
-def _(m):
+def bprop_loop_matches_finite_differences(m):
     """bprop_loop: gradients match finite differences of your loss (with and without penalty)"""
     for reg in ((0, 0, 0, 0), (0.01, 0.02, 0.03, 0.04)):
         check_grads(m, "bprop_loop", reg)
 
 
 @check("mlp", "bprop_loop", "bprop")
-def _(m):
+def bprop_loop_equals_bprop(m):
     """bprop_loop: equals bprop (with and without penalty)"""
     params, X, y = mlp_problem(23)
     for reg in ((0, 0, 0, 0), (0.01, 0.02, 0.03, 0.04)):
@@ -143,7 +153,7 @@ def _(m):
 
 
 @check("mlp", "finite_difference")
-def _(m):
+def finite_difference_of_a_known_function(m):
     """finite_difference: the gradient of a known function, and params left exactly as they were"""
     # Tiny entries such as 1e-7 do not survive (x - eps) + eps in floating point.
     params = {"a": np.array([[0.1, 1e-7], [-0.7, 1.23456e-6]]), "b": np.array([1 / 7, -0.3, 0.9])}
@@ -158,9 +168,9 @@ def _(m):
         changed = np.argwhere(params[key] != before["params"][key])
         if len(changed):
             index = tuple(int(i) for i in changed[0])
-            raise Failed(f"finite_difference left params[{key!r}]{list(index)} = {float(params[key][index])!r} instead of "
-                         f"{float(before['params'][key][index])!r}. Save each entry before perturbing it and put the saved "
-                         "value back ((x - eps) + eps is not always x in floating point)")
+            raise CheckFailed(f"finite_difference left params[{key!r}]{list(index)} = {float(params[key][index])!r} "
+                              f"instead of {float(before['params'][key][index])!r}. Save each entry before perturbing "
+                              "it and put the saved value back ((x - eps) + eps is not always x in floating point)")
     b = params["b"]
     # As in the grader: with eps = 1e-5, central (error ~1e-10) and one-sided (error ~1e-5) differences pass.
     expect_close(g["a"], 2 * params["a"], "finite_difference(f, params)['a'] for f = sum(a^2) + ...",
@@ -169,7 +179,7 @@ def _(m):
 
 
 @check("mlp", "finite_difference")
-def _(m):
+def finite_difference_uses_its_eps(m):
     """finite_difference: uses the eps it is given (central or one-sided differences)"""
     eps = 0.1
     params = {"a": np.array([[0.5, -1.2], [2.0, 0.3]]), "b": np.array([0.7, -0.4, 1.5])}
@@ -202,7 +212,7 @@ def _(m):
 
 
 @check("mlp", "predict", "fprop")
-def _(m):
+def predict_is_the_argmax_of_fprop(m):
     """predict: shape (n,), the argmax of your fprop's os"""
     rng = np.random.default_rng(24)
     params, X = small_params(rng), rng.normal(size=(8, 4))
@@ -212,10 +222,10 @@ def _(m):
 
 
 @check("mlp", "train_mlp", "loss", "predict")
-def _(m):
+def train_mlp_history_on_two_circles(m):
     """train_mlp: history per epoch, train_loss decreases and equals your loss, on two circles"""
-    X, y = two_circles(np.random.default_rng(25), 200)
-    Xv, yv = two_circles(np.random.default_rng(26), 60)
+    X, y = two_circles(200, noise=0.08, rng=np.random.default_rng(25))
+    Xv, yv = two_circles(60, noise=0.08, rng=np.random.default_rng(26))
     params, history = m.train_mlp(X, y, dh=16, lr=0.2, epochs=15, batch_size=10, reg=(0, 0, 0, 1e-4),
                                   rng=np.random.default_rng(0), X_valid=Xv, y_valid=yv)
     for key, shape in [("W1", (16, 2)), ("b1", (16,)), ("W2", (2, 16)), ("b2", (2,))]:
@@ -278,7 +288,7 @@ def replayed_epochs(m, start, end, X, y, lr, batch_size):
 
 
 @check("mlp", "train_mlp", "bprop")
-def _(m):
+def train_mlp_reshuffles_and_uses_every_batch(m):
     """train_mlp: a fresh permutation each epoch, every mini-batch used (the partial one too)"""
     n, batch_size, lr = 5, 2, 0.5
     what = (f"train_mlp(X, y, dh=3, lr={lr}, epochs=2, batch_size={batch_size}, rng) on {n} points "
@@ -310,7 +320,7 @@ def _(m):
 
 
 @check("mlp", "HYPERPARAMS", "train_mlp")
-def _(m):
+def hyperparams_complete_and_fast_enough(m):
     """HYPERPARAMS: complete, and an estimate of your Fashion-MNIST training time"""
     hp = getattr(m, "HYPERPARAMS", None)
     problems = hyperparams_problems(hp, TRAIN_SUBSET)

@@ -1,11 +1,15 @@
-"""The self-check's checks of torch_models.py (rendered into student_template/check.py)."""
-from .machinery import *  # noqa: F401,F403 - one namespace, as in the rendered check.py
+"""The checks of torch_models.py."""
+import numpy as np
 
+from autograder.config import TRAIN_SUBSET
+from autograder.judge.hyperparams import torch_hyperparams_problems
+from autograder.student.checks.expect import copies, expect_close, expect_shape, fmt, require, unchanged
+from autograder.student.checks.inputs import blobs
+from autograder.student.checks.registry import check
 
-# --------------------------------------------------------------------------- torch_models.py
 
 @check("torch_models", "autograd_descent")
-def _(m):
+def autograd_descent_steps_and_converges(m):
     """autograd_descent: one step from zeros is 2 lr target x; converges to 0.2 for x = ones(5)"""
     x = np.array([1.0, 2.0, -1.0])
     w1 = expect_shape(to_numpy(m.autograd_descent(x, 1.0, 0.01, 1)), (3,), "autograd_descent(x (3,), 1, 0.01, 1)")
@@ -23,7 +27,7 @@ def to_numpy(value):
 
 
 @check("torch_models", "dropout")
-def _(m):
+def dropout_rate_scaling_and_eval(m):
     """dropout: zeroes a fraction p, scales survivors by 1/(1-p), identity when not training"""
     x = np.ones((200, 500))
     before = copies(x=x)
@@ -51,7 +55,7 @@ def torch_forward(model, x):
 
 
 @check("torch_models", "LogisticRegression", "MLP")
-def _(m):
+def logistic_regression_and_mlp_outputs(m):
     """LogisticRegression and MLP: logits of shape (n, m); MLP dropout active in train(), off in eval()"""
     import torch
     x = np.random.default_rng(33).normal(size=(4, 6))
@@ -75,7 +79,7 @@ def _(m):
 
 
 @check("torch_models", "ConvNetDropout")
-def _(m):
+def convnet_dropout_layers_and_modes(m):
     """ConvNetDropout: a convolution and a dropout layer; (n, 1, 28, 28) -> (n, 10); dropout only in train()"""
     import torch
     torch.manual_seed(0)
@@ -95,7 +99,7 @@ def _(m):
 
 
 @check("torch_models", "train_torch")
-def _(m):
+def train_torch_losses_decrease_reproducibly(m):
     """train_torch: one mean loss per epoch, losses decrease, the same seed gives the same result"""
     import torch
     X, y = blobs(np.random.default_rng(35), 30, [[0, 2], [2, 0], [-2, -2]])
@@ -115,7 +119,7 @@ def _(m):
 
 
 @check("torch_models", "train_torch")
-def _(m):
+def train_torch_reports_mean_loss(m):
     """train_torch: each epoch's loss is the mean cross-entropy per example"""
     import torch
     X, y = blobs(np.random.default_rng(36), 30, [[0, 2], [2, 0], [-2, -2]])
@@ -131,7 +135,7 @@ def _(m):
 
 
 @check("torch_models", "train_torch")
-def _(m):
+def train_torch_momentum_is_sgds(m):
     """train_torch: momentum=0.9 is SGD's momentum (each step adds the whole gradient to the velocity)"""
     import torch
     X, y = blobs(np.random.default_rng(37), 20, [[0, 2], [2, 0], [-2, -2]])
@@ -162,7 +166,7 @@ def _(m):
 
 
 @check("torch_models", "TORCH_HYPERPARAMS")
-def _(m):
+def torch_hyperparams_complete(m):
     """TORCH_HYPERPARAMS: logreg, mlp and convnet, each with epochs, lr and batch_size"""
     problems = torch_hyperparams_problems(getattr(m, "TORCH_HYPERPARAMS", None), TRAIN_SUBSET)
     require(not problems, "\n".join(problems))
