@@ -49,6 +49,8 @@ SETS = {"numpy_mlp": "fully_connected", "logreg": "fully_connected", "mlp": "ful
         "convnet": "convnet"}
 PIXELS = 784
 CLASSES = 10
+TRAINING_IMAGES = 60000
+TEST_IMAGES = 10000
 
 
 def derangement(generator, classes=CLASSES):
@@ -68,6 +70,8 @@ class FashionData:
     """
 
     def __init__(self, keys, sandbox, data_dir=None, subset=config.TRAIN_SUBSET, noise=config.TEST_IMAGE_NOISE):
+        if 2 * int(subset) > TRAINING_IMAGES:
+            raise ValueError(f"two disjoint subsets of {subset} images do not fit in {TRAINING_IMAGES}")
         self._keys = keys
         self._sandbox = sandbox
         self._data_dir = data_dir
@@ -98,7 +102,7 @@ class FashionData:
     @functools.cached_property
     def _subsets(self):
         """Two disjoint subsets of the 60,000 training images, each in a secret order."""
-        order = self._keys.generator("fashion-mnist", "training subsets").permutation(60000)
+        order = self._keys.generator("fashion-mnist", "training subsets").permutation(TRAINING_IMAGES)
         n = self._subset
         return {"fully_connected": order[:n], "convnet": order[n:2 * n]}
 
@@ -116,7 +120,7 @@ class FashionData:
 
     @functools.cached_property
     def _convnet_test_order(self):
-        return self._keys.generator("fashion-mnist", "convnet test order").permutation(10000)
+        return self._keys.generator("fashion-mnist", "convnet test order").permutation(TEST_IMAGES)
 
     # ----------------------------------------------------------------------- the sandbox's files
 
