@@ -8,12 +8,14 @@
 """
 import hashlib
 import os
+import shutil
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from autograder import config
+from autograder.judge.fashion import predicted_classes
 from autograder.session.fashion import FashionData, derangement
 from autograder.session.keys import STUDENT_SEED_RANGE, GradingKeys
 
@@ -45,8 +47,10 @@ class FakeSandbox:
         os.makedirs(self.data_dir, exist_ok=True)
         self.shared = []
 
-    def share(self, path):
-        self.shared.append(os.path.basename(path))
+    def share(self, path, target=None):
+        if target is not None:
+            shutil.copyfile(path, target)
+        self.shared.append(os.path.basename(target or path))
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +73,9 @@ def test_the_training_sets_are_disjoint_secret_subsets_with_renamed_labels(tmp_p
     data = FashionData(GradingKeys(7), sandbox)
     fc = data.training_files("logreg")
     assert data.training_files("numpy_mlp") == data.training_files("mlp") == fc
-    assert sorted(os.listdir(sandbox.data_dir)) == sorted(fc.values()), "the ConvNet's set is written only when needed"
+    assert sorted(os.listdir(sandbox.data_dir)) == sorted(fc.values()), "the ConvNet's set is given only when needed"
     conv = data.training_files("convnet")
+    data.close()
     index = {row.tobytes(): i for i, row in enumerate(public.train)}
     fc_rows = load(sandbox, fc["images"])
     order = data.pixel_order
@@ -94,7 +99,10 @@ def test_the_training_sets_are_disjoint_secret_subsets_with_renamed_labels(tmp_p
 
 def test_the_test_images_of_fully_connected_models_follow_the_training_pixel_order(tmp_path, public):
     data = FashionData(GradingKeys(8), FakeSandbox(tmp_path / "data"))
-    assert np.array_equal(data.test_rows("mlp"), public.test[:, data.pixel_order])
+    rows = np.array([[1, 2, 3], [4, 5, 6]])
+    forward = predicted_classes(lambda x: x * 255, rows, columns=np.array([2, 0, 1]))
+    assert list(forward) == [0, 0], "a fully-connected model reads the test rows in the given pixel order"
+    assert np.array_equal(data.public_test_rows(), public.test)
     right = data.renaming("mlp")[public.test_labels]
     assert data.accuracy("mlp", right) == 1.0
     assert data.accuracy("mlp", public.test_labels) == 0.0, "the public class numbers are all wrong"

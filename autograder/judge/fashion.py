@@ -56,19 +56,22 @@ def data_text(kind):
                             pixels="" if convnet else " and the 784 pixels are in an order of the grader's")
 
 
-def predicted_classes(forward, rows):
-    """argmax of ``forward`` (float32 rows in [0, 1] -> scores) over uint8 rows (n, 784), in chunks."""
-    return np.concatenate([
-        np.argmax(forward(rows[start:start + PREDICT_CHUNK].astype(np.float32) / np.float32(255)), axis=1)
-        for start in range(0, len(rows), PREDICT_CHUNK)])
+def predicted_classes(forward, rows, columns=None):
+    """argmax of ``forward`` (float32 rows in [0, 1] -> scores) over uint8 rows (n, 784), in chunks,
+    with their pixels in the order ``columns`` when given."""
+    def chunk(start):
+        part = rows[start:start + PREDICT_CHUNK]
+        return (part if columns is None else part[:, columns]).astype(np.float32) / np.float32(255)
+    return np.concatenate([np.argmax(forward(chunk(start)), axis=1) for start in range(0, len(rows), PREDICT_CHUNK)])
 
 
 def judge_fully_connected(grading, kind, forward, label):
     """Accuracy of a fully-connected model (``forward`` computed here from its returned parameters)
     on this grading's test images; flags parameters that fit the public pixel order instead."""
     fashion = grading.fashion
-    accuracy = fashion.accuracy(kind, predicted_classes(forward, fashion.test_rows(kind)))
-    public = fashion.public_fit(predicted_classes(forward, fashion.public_test_rows()))
+    rows = fashion.public_test_rows()
+    accuracy = fashion.accuracy(kind, predicted_classes(forward, rows, fashion.pixel_order))
+    public = fashion.public_fit(predicted_classes(forward, rows))
     if public >= PUBLIC_FIT_FLAG and public > accuracy:
         grading.flag(f"{label}: the returned parameters classify the public Fashion-MNIST test set (public pixel "
                      f"order) at {public:.0%}, this grading's test set at {accuracy:.0%}: trained elsewhere?")

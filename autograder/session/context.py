@@ -60,6 +60,7 @@ class GradingContext:
     def close(self):
         for name in list(self._modules):
             self.close_module(name)
+        self.fashion.close()
         self.sandbox.close()
 
     def record(self, key, value):

@@ -39,6 +39,8 @@ images, in the public pixel order, are not there while the fully-connected model
 """
 import functools
 import os
+import shutil
+import tempfile
 
 import numpy as np
 
@@ -78,7 +80,9 @@ class FashionData:
         self._subset = int(subset)
         self._noise = int(noise)
         self._test = None          # (images uint8 (10000, 28, 28), labels int64), public order
-        self._written = {}         # set name -> {"images": file name, "labels": file name}
+        self._files = {}           # set name -> {"images": file name, "labels": file name}
+        self._shared = set()       # the sets given to the sandbox so far
+        self._private = None       # the grader's own folder, for the ConvNet's set until it trains
         self._sandbox_test = None  # file name of the convnet's test images in the sandbox
         self._renamings = {}
 
@@ -93,8 +97,7 @@ class FashionData:
 
     def _public_test(self):
         if self._test is None:
-            data = self._load()
-            self._test = (np.asarray(data[2]), np.asarray(data[3], dtype=np.int64))
+            self._prepare()
         return self._test
 
     # ----------------------------------------------------------------------- the secrets
@@ -107,8 +110,9 @@ class FashionData:
         return {"fully_connected": order[:n], "convnet": order[n:2 * n]}
 
     def renaming(self, kind):
-        """Class k of Fashion-MNIST is class ``renaming(kind)[k]`` in ``kind``'s training labels."""
-        name = SETS[kind]
+        """Class k of Fashion-MNIST is class ``renaming(kind)[k]`` in ``kind``'s training labels
+        (``kind`` a model or a set's name)."""
+        name = SETS.get(kind, kind)
         if name not in self._renamings:
             self._renamings[name] = derangement(self._keys.generator("fashion-mnist", "renaming", name))
         return self._renamings[name]
@@ -124,53 +128,68 @@ class FashionData:
 
     # ----------------------------------------------------------------------- the sandbox's files
 
-    def training_files(self, kind):
-        """Write ``kind``'s training set into the sandbox (once); returns the file names in
-        the sandbox's data folder: ``{"images": uint8 (n, 784) or (n, 28, 28), "labels": int64 (n,)}``."""
-        name = SETS[kind]
-        if name not in self._written:
-            X_train, y_train = self._load()[:2]
+    def _prepare(self):
+        """Load Fashion-MNIST once and write both training sets: the fully-connected one where the
+        sandbox can read it, the ConvNet's in the grader's private folder until ConvNetDropout
+        trains. The grader's process has ~110 MB: the 55 MB data set is its largest piece, and
+        nothing else is copied whole (files are written a few MB at a time)."""
+        X_train, y_train, X_test, y_test = self._load()
+        self._test = (np.asarray(X_test), np.asarray(y_test, dtype=np.int64))
+        self._private = tempfile.mkdtemp(prefix="autograder-fashion-")   # mode 0700: not the student's
+        rows = np.asarray(X_train).reshape(len(X_train), PIXELS)
+        labels = np.asarray(y_train, dtype=np.int64)
+        for name, columns in (("fully_connected", self.pixel_order), ("convnet", None)):
             indices = self._subsets[name]
-            images = np.asarray(X_train[indices])
-            if name == "fully_connected":
-                images = images.reshape(len(images), PIXELS)[:, self.pixel_order]
-            labels = self.renaming(kind)[np.asarray(y_train[indices], dtype=np.int64)]
-            del X_train, y_train
+            folder = self._sandbox.data_dir if name == "fully_connected" else self._private
             files = {"images": f"train_{name}_images.npy", "labels": f"train_{name}_labels.npy"}
-            self._write(files["images"], images)
-            self._write(files["labels"], labels)
-            self._written[name] = files
-        return dict(self._written[name])
+            images_shape = (len(indices), PIXELS) if columns is not None else (len(indices), 28, 28)
+            _save_in_chunks(os.path.join(folder, files["images"]), images_shape,
+                            lambda start, stop: rows[indices[start:stop]][:, columns]
+                            if columns is not None else rows[indices[start:stop]])
+            np.save(os.path.join(folder, files["labels"]), self.renaming(name)[labels[indices]], allow_pickle=False)
+            self._files[name] = files
+        for path in self._files["fully_connected"].values():
+            self._sandbox.share(os.path.join(self._sandbox.data_dir, path))
+
+    def training_files(self, kind):
+        """``kind``'s training set, in the sandbox's data folder from now on: the file names
+        ``{"images": uint8 (n, 784) or (n, 28, 28), "labels": int64 (n,)}``."""
+        name = SETS[kind]
+        if not self._files:
+            self._prepare()
+        if name not in self._shared and name == "convnet":
+            for file_name in self._files[name].values():
+                self._sandbox.share(os.path.join(self._private, file_name),
+                                    os.path.join(self._sandbox.data_dir, file_name))
+        self._shared.add(name)
+        return dict(self._files[name])
 
     def sandbox_test_file(self, kind="convnet"):
         """The convnet's test images in the sandbox (secret order, secret noise); returns the file name."""
         if SETS[kind] != "convnet":
             raise ValueError("only ConvNetDropout's test images are given to the sandbox")
         if self._sandbox_test is None:
-            self._sandbox_test = "test_convnet_images.npy"
-            self._write(self._sandbox_test, self._noisy_test_images())
+            images, order = self._public_test()[0], self._convnet_test_order
+            generator = self._keys.generator("fashion-mnist", "convnet test noise")
+
+            def noisy(start, stop):
+                part = images[order[start:stop]].astype(np.int16)
+                part += generator.integers(-self._noise, self._noise + 1, part.shape, dtype=np.int16)
+                return np.clip(part, 0, 255).astype(np.uint8)
+            name = "test_convnet_images.npy"
+            path = os.path.join(self._sandbox.data_dir, name)
+            _save_in_chunks(path, (len(order),) + images.shape[1:], noisy)
+            self._sandbox.share(path)
+            self._sandbox_test = name
         return self._sandbox_test
 
-    def _write(self, name, array):
-        path = os.path.join(self._sandbox.data_dir, name)
-        np.save(path, np.ascontiguousarray(array), allow_pickle=False)
-        self._sandbox.share(path)
-
-    def _noisy_test_images(self):
-        images = self._public_test()[0][self._convnet_test_order]
-        generator = self._keys.generator("fashion-mnist", "convnet test noise")
-        noise = generator.integers(-self._noise, self._noise + 1, images.shape, dtype=np.int16)
-        return np.clip(images.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    def close(self):
+        """Remove the grader's private copy of the ConvNet's training set."""
+        if self._private:
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
 
     # ----------------------------------------------------------------------- the grader's side
-
-    def test_rows(self, kind):
-        """uint8 (10000, 784): the test images as ``kind``'s fully-connected model reads them
-        (pixels in this grading's order), for predictions computed by the grader."""
-        if SETS[kind] != "fully_connected":
-            raise ValueError("ConvNetDropout predicts its test images in the sandbox")
-        images = self._public_test()[0]
-        return images.reshape(len(images), PIXELS)[:, self.pixel_order]
 
     def test_labels(self, kind):
         """Fashion-MNIST classes of ``kind``'s test images, in the order the model saw them."""
@@ -188,7 +207,8 @@ class FashionData:
     # ----------------------------------------------------------------------- signs of training elsewhere
 
     def public_test_rows(self):
-        """uint8 (10000, 784) in the public pixel order: what weights trained at home would read."""
+        """uint8 (10000, 784) in the public pixel order (what weights trained at home would read);
+        a fully-connected model of this grading reads ``rows[:, pixel_order]``."""
         images = self._public_test()[0]
         return images.reshape(len(images), PIXELS)
 
@@ -205,6 +225,16 @@ class FashionData:
         """How often predictions (not mapped back) are the public class numbers: high for a model
         that answers Fashion-MNIST's own classes, not the renamed ones it was trained on."""
         return float(np.mean(np.asarray(predictions, dtype=np.int64) == self.test_labels(kind)))
+
+
+def _save_in_chunks(path, shape, rows, chunk=2000):
+    """``np.save`` of a uint8 array of ``shape`` whose rows ``rows(start, stop)`` gives, written a
+    chunk at a time, so that the whole array never sits in memory."""
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)),
+                                                 "fortran_order": False, "shape": tuple(shape)})
+        for start in range(0, shape[0], chunk):
+            f.write(np.ascontiguousarray(rows(start, min(start + chunk, shape[0])), dtype=np.uint8).tobytes())
 
 
 __all__ = ["FashionData", "SETS", "derangement"]
