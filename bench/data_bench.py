@@ -1,7 +1,7 @@
 """Does the grading's own data cost an honest model anything? Accuracy before and after, over seeds.
 
     .venv/bin/python bench/data_bench.py [--submission reference] [--models numpy_mlp,logreg,mlp,convnet]
-                                         [--seeds 1,2,3]
+                                         [--seeds 1,2,3] [--protocols before,after]
 
 Trains a submission's models with its own functions (``train_mlp``, ``train_torch``), in this
 process, on the data a grading with ``--seed S`` gives, and measures test accuracy as the grader
@@ -135,6 +135,7 @@ def main():
     parser.add_argument("--submission", default=os.path.join(ROOT, "reference"))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--protocols", default="before,after")
     args = parser.parse_args()
     from coursedata.fashion_mnist import load_fashion_mnist
     X_train, y_train, X_test, y_test = load_fashion_mnist()
@@ -142,7 +143,7 @@ def main():
               X_test.reshape(len(X_test), -1), np.asarray(y_test, dtype=np.int64))
     mlp, torch_models = load_submission(os.path.abspath(args.submission))
     models = args.models.split(",")
-    results = {"before": [], "after": []}
+    results = {protocol: [] for protocol in args.protocols.split(",")}
     for seed in [int(s) for s in args.seeds.split(",")]:
         for protocol in results:
             started = time.process_time()
