@@ -6,7 +6,7 @@ grader asked: ``train_mlp``'s params have the shapes of the ``d``, ``dh`` and ``
 given, ``losses`` one entry per epoch, a model's state_dict no more numbers than the
 architecture the contract fixes for the ``hidden`` sizes asked for.
 """
-from autograder.judge.expect import (FLOAT, INTEGER, Array, Items, ListOf, Maybe, Name, Number, Record,
+from autograder.judge.expect import (FLOAT, INTEGER, Array, AtMost, Items, ListOf, Maybe, Name, Number, Record,
                                      Sequence, StateDict, Value)
 
 TEST_IMAGES = 10_000
@@ -63,7 +63,8 @@ def torch_probe(kind, n, d, m):
     else:
         parameters = Record({"0.weight": Array(16, d, kinds=FLOAT), "0.bias": Array(16, kinds=FLOAT),
                              "3.weight": Array(m, 16, kinds=FLOAT), "3.bias": Array(m, kinds=FLOAT)})
-    return Record({"initial": parameters, "initial_logits": Array(n, m, kinds=FLOAT), "losses": Value(),
+    return Record({"initial": parameters, "initial_logits": Array(n, m, kinds=FLOAT),
+                   "losses": AtMost(MAX_RECORDED_STEPS),
                    "final": parameters, "train_modes": ListOf(Value(), MAX_RECORDED_STEPS)}, optional=("train_modes",))
 
 

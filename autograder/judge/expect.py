@@ -153,6 +153,23 @@ class Sequence(Spec):
         return value
 
 
+class AtMost(Spec):
+    """Any value whose length (a list or tuple) or number of elements (an array) is at most
+    ``max_items``: a bound on what a test then judges itself (e.g. with ``assert_sequence``)."""
+
+    def __init__(self, max_items):
+        self.max_items = max_items
+
+    def wanted(self):
+        return f"at most {self.max_items:,} values"
+
+    def check(self, value, what):
+        size = value.size if isinstance(value, np.ndarray) else len(value) if isinstance(value, (list, tuple)) else 1
+        if size > self.max_items:
+            refuse(what, self.wanted(), value, f" ({size:,} entries)")
+        return value
+
+
 class Number(Spec):
     """One number: an int, a float, a NumPy scalar or a 0-d array (not a bool)."""
 
