@@ -21,6 +21,7 @@ import pytest
 from autograder import config
 from autograder.contract import PARTS
 from autograder.errors import SubmissionError
+from autograder.load.payloads import scan_submission
 from autograder.load.submission import Submission, locate
 from autograder.results.assemble import build_results, internal_error_results, leaderboard, rescaled
 from autograder.results.plugin import ResultsPlugin
@@ -56,6 +57,9 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
             submission = Submission()
             notes.append(str(err))
         notes += submission.notes
+        # For the instructor only (extra_data), never shown to the student and worth no points.
+        needs_a_look = [submission.explain(str(found)) for found in
+                        scan_submission(submission.files, submission.other_files)]
         kwargs = {"hidden_seed": hidden_seed, "data_dir": data_dir}
         if budget_seconds is not None:
             kwargs["budget_seconds"] = budget_seconds
@@ -69,6 +73,7 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
             with redirect_stdout(pytest_output):
                 exit_code = pytest.main(_pytest_args(parts, training), plugins=[plugin, ctx.fixtures()])
             peak, student_cpu = ctx.peak_memory, ctx.cpu_seconds_student
+            needs_a_look += ctx.needs_a_look
             memory = ctx.memory.describe()
             log += ctx.memory.notes()
         # Only now, with every student process gone, is the results file written.
@@ -84,7 +89,8 @@ def grade(submission_path, results_path, *, parts=None, hidden_seed=None, data_d
                                  "student_peak_memory_mb": round(peak / 2 ** 20, 1),
                                  "grader_peak_memory_mb": round(_own_peak_memory_mb(), 1),
                                  "hidden_seed": ctx.hidden_seed, "memory": memory,
-                                 "seed_from": "--seed" if hidden_seed is not None else "the submission's files"}
+                                 "seed_from": "--seed" if hidden_seed is not None else "the submission's files",
+                                 "needs_a_look": needs_a_look}
         if not results["tests"]:
             results = internal_error_results("no graded test ran", time.monotonic() - started)
     except Exception:  # a bug of ours: still leave a valid, honest results file

@@ -16,10 +16,12 @@ What the grader does with this file
 * It trains each model on Fashion-MNIST with YOUR train_torch:
       train_torch(model, X, y, epochs, lr, batch_size, seed, **options)
   with epochs/lr/batch_size/options from TORCH_HYPERPARAMS[...], X a float32
-  tensor of the first 20,000 Fashion-MNIST training images scaled to [0, 1]
-  ((n, 784) rows, or (n, 1, 28, 28) for the conv net) and y an int64 tensor
-  of labels, under a time and memory limit on one CPU core. Then it calls
-  ``model.eval()`` and measures the accuracy on the 10,000 test images itself.
+  tensor of 20,000 Fashion-MNIST training images of the grader's choosing,
+  scaled to [0, 1] ((n, 784) rows with the pixels in a secret order, or
+  (n, 1, 28, 28) for the conv net) and y an int64 tensor of labels (class
+  numbers renamed), under a time and memory limit on one CPU core. Then it
+  calls ``model.eval()`` and measures the accuracy on the 10,000 test images
+  itself.
 """
 import numpy as np
 import torch

@@ -70,8 +70,9 @@ def test_every_submission_is_graded_into_csv_results_and_report(graded_class):
     rows = {row["student"]: row for row in read_csv(out / "grades.csv")}
     assert set(rows) == {"alice", "bob", "carol"}
     header = list(rows["alice"])
-    assert header[:4] == ["student", "total", "max", "status"]
-    tests = header[4:]
+    assert header[:5] == ["student", "total", "max", "status", "needs a look"]
+    assert rows["alice"]["needs a look"] == "", "an honest submission flagged for the instructor"
+    tests = header[5:]
     assert tests and all(col.split(" ", 1)[0][:2] in ("3.", "4.") and " " in col for col in tests)
     conv = [col for col in tests if col.startswith("4.")]
     assert sum(float(rows["alice"][col]) for col in conv) == pytest.approx(CONV_POINTS)

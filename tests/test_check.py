@@ -148,7 +148,7 @@ def test_the_check_contains_no_solution():
 def test_the_student_readme_states_the_graders_numbers():
     with open(os.path.join(REPO, "student_template", "README.md"), encoding="utf-8") as f:
         text = f.read()
-    assert f"first {config.TRAIN_SUBSET:,} training images" in text
+    assert f"**{config.TRAIN_SUBSET:,} training images**" in text
     assert f"test error below {config.MLP_MAX_TEST_ERROR:.0%}" in text
     for kind, accuracy in config.TORCH_MIN_TEST_ACCURACY.items():
         row = f'TORCH_HYPERPARAMS["{kind}"]` | accuracy at least {accuracy:.0%} | {config.TRAIN_CPU_SECONDS[kind]} s |'

@@ -151,14 +151,15 @@ def test_the_answers_of_training_on_fashion_mnist_are_bounded_by_what_was_asked(
            ["3.weight", np.zeros((10, 128), np.float32)], ["3.bias", np.zeros(10, np.float32)]]
     spec = answers.trained_torch_model("mlp", config, batches_per_epoch=313)
 
-    def trained(parameters, losses, cpu_seconds=1.0):
-        return {"parameters": parameters, "buffers": [], "losses": losses, "cpu_seconds": cpu_seconds,
-                "probe_outputs": np.zeros((answers.PROBE_ROWS, 10), np.float32)}
+    def trained(parameters, losses, cpu_seconds=1.0, initial=mlp):
+        return {"parameters": parameters, "initial_parameters": initial, "buffers": [], "losses": losses,
+                "cpu_seconds": cpu_seconds, "probe_outputs": np.zeros((answers.PROBE_ROWS, 10), np.float32)}
     for losses in (None, [2.3, 1.1], np.zeros(626, np.float32)):
         assert expect(trained(mlp, losses, 1.5), spec, "MLP")["losses"] is losses
     assert "47,185,920 entries" in refused(trained(mlp, np.zeros(47_185_920, bool)), spec, "MLP")
     wide = [["0.weight", np.zeros((4096, 784), np.float32)], ["0.bias", np.zeros(4096, np.float32)]]
     assert "holds 3,215,360 numbers" in refused(trained(wide, None), spec, "MLP")
+    assert "holds 3,215,360 numbers" in refused(trained(mlp, None, initial=wide), spec, "MLP")
     convnet = answers.trained_torch_model("convnet", {"epochs": 1, "batch_size": 100}, 200)
     assert expect({"predictions": np.zeros(10_000, np.int64), "losses": [1.0], "cpu_seconds": 2.0}, convnet, "c")
     assert "holds float32" in refused({"predictions": np.zeros(10_000, np.float32), "losses": None,

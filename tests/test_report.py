@@ -59,7 +59,9 @@ def make_rows():
                  test_entry("3.16", "train_mlp on Fashion-MNIST", passed, "" if passed else "<script>x</script>",
                             weight=4.0, extra={"history": history})]
         results = {"score": sum(t["score"] for t in tests), "execution_time": seconds, "tests": tests,
-                   "extra_data": {"batch": {"student": student, "status": "graded", "wall_seconds": seconds}}}
+                   "extra_data": {"batch": {"student": student, "status": "graded", "wall_seconds": seconds},
+                                  "needs_a_look": ["weights.py, line 3: 41,868 characters of encoded-looking "
+                                                   "text <in> 1 string(s)"] if student == "Bob" else []}}
         rows.append((Entry(f"s{i}", student, f"/tmp/{i}"), results))
     error = {"score": 0, "output": "The autograder could not grade this submission (grading took longer).",
              "tests": [{"name": "Autograder error", "number": "0", "score": 0, "max_score": 0,
@@ -112,6 +114,9 @@ def test_the_report_holds_the_class_statistics_and_each_student(report):
     assert "The autograder could not grade this submission" in text and "timeout" in text
     for key in ("s0", "s1", "s2", "s3"):
         assert f"id='s-{key}'" in text
+    flagged = text.split("<h2 id='needs-a-look'>", 1)[1].split("<h2", 1)[0]
+    assert "Bob" in flagged and "encoded-looking text &lt;in&gt; 1 string(s)" in flagged
+    assert "Ada" not in flagged and "Eve" not in flagged
 
 
 def test_numbers_that_vary_between_students_are_grouped():

@@ -2,14 +2,12 @@
 
 - seeds: one secret per deployment, one seed per submission's files (autograder/session/seeding.py);
 - regrades: three gradings of each correct variant give the same results.json, timing aside;
-- exploits (tests/submissions/exploits/): a lookup table of the public test labels, weights
-  trained at home, a forward that ignores its layers, a train_torch that never steps, and
-  answers replayed from an earlier grading's feedback each score 0 on the tests they target.
+- exploits (tests/submissions/exploits/): a forward that ignores its layers, a train_torch that
+  never steps, and answers replayed from an earlier grading's feedback each score 0 on the tests
+  they target (shipped weights and lookup tables: tests/test_exploits.py).
 
 Gradings run the command line, as in tests/corpus/; those that train are marked slow.
 """
-import base64
-import hashlib
 import json
 import os
 import shutil
@@ -20,7 +18,6 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.session.fashion import label_permutation
 from autograder.session.seeding import deployment_secret, submission_seed
 from tests.helpers_results import SCHEMA_PATH, validate
 from tests.corpus.variants import VARIANT_STYLES, build_torch_only_variant, variant_path
@@ -68,7 +65,7 @@ def test_the_seed_depends_on_the_files_content_and_the_secret_only(tmp_path):
     secret = b"one deployment"
     seed = submission_seed(secret, files)
     assert submission_seed(secret, moved) == seed
-    assert 0 <= seed < 2 ** 31
+    assert 0 <= seed < 2 ** 62
     assert submission_seed(secret, changed) != seed
     assert submission_seed(secret, renamed) != seed
     assert submission_seed(b"another deployment", files) != seed
@@ -81,15 +78,6 @@ def test_the_secret_is_created_once_readable_by_its_owner_only(tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert deployment_secret(path) == first
     assert deployment_secret(str(tmp_path / "other")) != first
-
-
-def test_the_label_permutation_moves_every_class_and_follows_the_seed():
-    permutations = [tuple(label_permutation(seed)) for seed in range(50)]
-    for permutation in permutations:
-        assert sorted(permutation) == list(range(10))
-        assert all(permutation[k] != k for k in range(10))
-    assert tuple(label_permutation(7)) == permutations[7]
-    assert len(set(permutations)) > 40
 
 
 # ----------------------------------------------------------------------------- regrades
@@ -125,7 +113,7 @@ def test_three_regrades_give_the_same_results(tmp_path, style):
 
 
 def near_the_bar_variant(folder):
-    """The vectorised variant with HYPERPARAMS that end close to the 20% bar (19.1% with NEAR_THE_BAR_SEED)."""
+    """The vectorised variant with HYPERPARAMS that end close to the 20% bar (18.9% with NEAR_THE_BAR_SEED)."""
     shutil.copytree(BASE_VARIANT, folder)
     path = os.path.join(folder, "mlp.py")
     with open(path, encoding="utf-8") as f:
@@ -136,7 +124,7 @@ def near_the_bar_variant(folder):
 
 
 NEAR_THE_BAR_LINE = "HYPERPARAMS = dict(dh=12, lr=0.05, epochs=2, batch_size=32)   # close to the 20% bar on purpose\n"
-NEAR_THE_BAR_SEED = "1028474330"
+NEAR_THE_BAR_SEED = "1"   # calibrated with the secret training data of session/fashion.py: 18.9%
 
 
 @pytest.mark.grading
@@ -220,29 +208,6 @@ def home_trained_linear_map(fashion):
 def scores(results, numbers):
     tests = by_number(results)
     return {n: tests[n]["score"] for n in numbers}
-
-
-@pytest.mark.grading
-@pytest.mark.slow
-def test_a_lookup_table_of_the_test_labels_and_weights_trained_at_home_score_0(tmp_path, fashion):
-    X, y, X_test, y_test = fashion
-    answers = {hashlib.sha1(image.tobytes()).hexdigest()[:16]: int(label) for image, label in zip(
-        X_test.reshape(len(X_test), -1).astype(np.uint8), y_test)}
-    from reference import mlp as reference_mlp
-    hp = dict(dh=32, lr=0.1, epochs=2, batch_size=32)
-    params, _ = reference_mlp.train_mlp(X, y, rng=np.random.default_rng(0), **hp)
-    error = np.mean(reference_mlp.predict(params, X_test.reshape(len(X_test), -1) / 255.0) != y_test)
-    assert error < 0.2, "the shipped weights must be worth shipping: they beat the 20% bar on the public labels"
-    shipped = ("PARAMS = " + repr({k: base64.b64encode(v.astype(np.float32).tobytes()).decode() for k, v in
-                                   params.items()}) + "\nSHAPES = " + repr({k: v.shape for k, v in params.items()})
-               + f"\nHYPERPARAMS = {hp!r}\n")
-    folder = build_exploit("lookup_table", tmp_path / "lookup_table", {"lookup_answers.py": f"ANSWERS = {answers!r}\n"})
-    build_exploit("shipped_weights", tmp_path / "shipped", {"shipped_params.py": shipped})
-    for name in ("mlp.py", "shipped_params.py"):
-        shutil.copy(tmp_path / "shipped" / name, folder)
-    results = grade(folder, tmp_path / "r.json", "--parts", "mlp,torch_models")
-    assert scores(results, ["3.16", "5.8", "5.9", "5.10"]) == {"3.16": 0, "5.8": 0, "5.9": 0, "5.10": 0}
-    assert "Test error" in by_number(results)["3.16"]["output"]
 
 
 @pytest.mark.grading

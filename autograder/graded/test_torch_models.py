@@ -14,10 +14,10 @@ from autograder.judge.torch_models import (affine_inputs, call_descent, call_dro
                                            check_dropout_modes, check_dropout_training,
                                            check_outputs_from_parameters, descent_mistakes, forward,
                                            gradient_descent, logits)
-from autograder.judge.torch_training import (MODELS, check_deterministic, check_epoch_replays, check_full_batch,
-                                             check_learns, check_momentum, check_shuffled_together,
-                                             check_steps_and_mean_loss, check_torch_hyperparams, check_train_mode,
-                                             train_on_fashion_mnist)
+from autograder.judge.fashion import MODELS, train_torch_model
+from autograder.judge.torch_training import (check_deterministic, check_epoch_replays, check_full_batch, check_learns,
+                                             check_momentum, check_shuffled_together, check_steps_and_mean_loss,
+                                             check_torch_hyperparams, check_train_mode)
 from autograder.results.marks import graded
 
 
@@ -218,21 +218,21 @@ def test_torch_hyperparams(torch_models):
 @graded("5.8", 2.5, tags=("torch_models", "LogisticRegression", "train_torch", "TORCH_HYPERPARAMS"))
 def test_fashion_mnist_logreg(torch_models, grading):
     """LogisticRegression on Fashion-MNIST: test accuracy at least the threshold"""
-    train_on_fashion_mnist(torch_models, grading, "logreg")
+    train_torch_model(torch_models, grading, "logreg")
 
 
 @pytest.mark.training
 @graded("5.9", 3, tags=("torch_models", "MLP", "train_torch", "TORCH_HYPERPARAMS"))
 def test_fashion_mnist_mlp(torch_models, grading):
     """MLP on Fashion-MNIST: test accuracy at least the threshold"""
-    train_on_fashion_mnist(torch_models, grading, "mlp")
+    train_torch_model(torch_models, grading, "mlp")
 
 
 @pytest.mark.training
 @graded("5.10", 3.5, tags=("torch_models", "ConvNetDropout", "train_torch", "TORCH_HYPERPARAMS"))
 def test_fashion_mnist_convnet(torch_models, grading):
     """ConvNetDropout on Fashion-MNIST: test accuracy at least the threshold"""
-    train_on_fashion_mnist(torch_models, grading, "convnet")
+    train_torch_model(torch_models, grading, "convnet")
 
 
 for _test, _kind in ((test_fashion_mnist_logreg, "logreg"), (test_fashion_mnist_mlp, "mlp"),

@@ -341,11 +341,20 @@ def test_columns(all_results):
     return [(f"{t.get('number')} {t.get('name', '')}", str(t.get("number")), t.get("name", "")) for t in ordered]
 
 
+def needs_a_look(results, limit=5):
+    """The instructor's list from results.json (load/payloads.py, judge/fashion.py) as one cell."""
+    found = (results.get("extra_data") or {}).get("needs_a_look") or []
+    if not isinstance(found, list):
+        return ""
+    text = "; ".join(str(item)[:200] for item in found[:limit])
+    return text + (f"; and {len(found) - limit} more" if len(found) > limit else "")
+
+
 def write_grades_csv(path, rows):
     all_results = [results for _, results in rows]
     columns = test_columns(all_results)
     with_email = any(entry.email or entry.sid for entry, _ in rows)
-    header = ["student"] + (["email", "sid"] if with_email else []) + ["total", "max", "status"] \
+    header = ["student"] + (["email", "sid"] if with_email else []) + ["total", "max", "status", "needs a look"] \
         + [c[0] for c in columns]
     temporary = path + ".tmp"
     with open(temporary, "w", newline="", encoding="utf-8") as f:
@@ -356,7 +365,7 @@ def write_grades_csv(path, rows):
             maximum = sum(t.get("max_score", 0) for t in results.get("tests", []))
             status = results.get("extra_data", {}).get("batch", {}).get("status", "graded")
             row = [entry.student] + ([entry.email, entry.sid] if with_email else []) \
-                + [f"{results.get('score', 0):g}", f"{maximum:g}", status]
+                + [f"{results.get('score', 0):g}", f"{maximum:g}", status, needs_a_look(results)]
             row += [(f"{scores[c[1], c[2]]:g}" if (c[1], c[2]) in scores else "") for c in columns]
             writer.writerow(row)
     os.replace(temporary, path)

@@ -283,6 +283,22 @@ def build_html(rows, title="Autograder report"):
                          f"<td class='num'>{s['seconds']:.1f}</td><td>{esc(s['status'])}</td></tr>")
         parts.append("</table>")
 
+    parts.append("<h2 id='needs-a-look'>Needs a look</h2>")
+    parts.append("<p class='muted'>Constants that look shipped rather than written (weights, tables, data) and "
+                 "models that look trained elsewhere. Never shown to students and worth no points: a reason "
+                 "to read the submission, not a verdict.</p>")
+    flagged = [(s, (s["results"].get("extra_data") or {}).get("needs_a_look")) for s in students]
+    flagged = [(s, found) for s, found in flagged if isinstance(found, list) and found]
+    if flagged:
+        parts.append("<table><tr><th>student</th><th>what</th></tr>")
+        for s, found in flagged:
+            items = "".join(f"<li>{esc(str(item)[:300])}</li>" for item in found[:10])
+            parts.append(f"<tr><td><a href='#s-{esc(s['entry'].key)}'>{esc(s['entry'].student)}</a></td>"
+                         f"<td><ul>{items}</ul></td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>Nothing.</p>")
+
     parts.append("<h2 id='students'>Students</h2>")
     parts.append("<table><tr><th>student</th><th>score</th><th>failed tests</th><th>seconds</th>"
                  "<th>status</th></tr>")

@@ -103,14 +103,16 @@ PARAMETER_SHAPES = ListOf(Items(Name(10_000), ListOf(Number(INTEGER), MAX_DIMENS
 
 
 def trained_torch_model(kind, config, batches_per_epoch):
-    """``calls.train_torch_model`` on Fashion-MNIST: the parameters of LogisticRegression and MLP
-    (read by shape; the grader predicts from them) and their outputs on the grader's probe rows, ConvNetDropout's predicted classes, and the losses, which are
-    only recorded: none, or at most one per batch (a per-batch list is a bug 5.6 names)."""
+    """``calls.train_torch_model`` on Fashion-MNIST: the parameters of LogisticRegression and MLP as
+    built and as trained (read by shape; the grader predicts from them) and the trained model's outputs
+    on the grader's probe rows, or ConvNetDropout's predicted classes; and the losses, which are only
+    recorded: none, or at most one per batch (a per-batch list is a bug 5.6 names)."""
     sizes, epochs = model_sizes(kind, config), int(config["epochs"])
-    answer = ({**_parameters(sizes), "probe_outputs": Array(PROBE_ROWS, 10)} if sizes
-              else {"predictions": Array(TEST_IMAGES, kinds=INTEGER)})
+    answer = ({**_parameters(sizes), "initial_parameters": StateDict(sizes), "probe_outputs": Array(PROBE_ROWS, 10)}
+              if sizes else {"predictions": Array(TEST_IMAGES, kinds=INTEGER)})
     return Record({**answer, "losses": Maybe(Sequence(max_length=epochs * batches_per_epoch)), "cpu_seconds": Number()},
-                  labels={"parameters": "its parameters", "probe_outputs": "its outputs on the grader's rows",
+                  labels={"parameters": "its parameters", "initial_parameters": "its parameters as built",
+                          "probe_outputs": "its outputs on the grader's rows",
                           "predictions": "its predicted classes",
                           "losses": f"the losses train_torch returned (one mean loss per epoch, so {epochs}; "
                                     "up to one per batch is recorded)"})

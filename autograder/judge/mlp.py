@@ -375,5 +375,3 @@ def check_hyperparams(hp):
     return {key: int(value) if key in COUNT_KEYS else value for key, value in hp.items()}
 
 
-PREDICT_CHUNK = 1000
-

@@ -12,13 +12,12 @@ every step runs in train() mode.
 import numpy as np
 
 from autograder import config
-from autograder.errors import CheckFailed, OutOfMemory, StudentError
+from autograder.errors import CheckFailed
 from autograder.judge import answers, replays, rounding, training
 from autograder.judge.compare import as_array, assert_close, assert_sequence, assert_true, matches
 from autograder.judge.expect import expect
 from autograder.judge.hyperparams import torch_hyperparams_problems
-from autograder.judge.layers import linear_forward, read_layers
-from autograder.judge.torch_models import FLOAT32_RTOL, TORCH_TIMEOUT, weight_shapes
+from autograder.judge.torch_models import FLOAT32_RTOL, TORCH_TIMEOUT
 from autograder.sandbox import calls
 
 
@@ -295,81 +294,3 @@ def check_entry(hp, kind):
                 or f"for {kind!r}" in p]
     assert_true(not problems, " ".join(problems))
     return hp[kind]
-
-
-MODELS = {
-    "logreg": ("LogisticRegression", "LogisticRegression(784, 10)"),
-    "mlp": ("MLP", "MLP(784, hidden, 10, dropout)"),
-    "convnet": ("ConvNetDropout", "ConvNetDropout(p)"),
-}
-
-
-def model_size_note(torch_models, kind, sent, entry, grading):
-    """What a student needs to shrink a model that ran out of memory: its parameter count and batch size."""
-    name = MODELS[kind][0]
-    try:
-        shapes = weight_shapes(torch_models, kind, sent, grading.hidden_seed, f"{name}(...) parameters")
-    except StudentError:
-        return f"{name} could not even be built again to count its parameters: it is far too large."
-    count = int(sum(np.prod(shape) for shape in shapes))
-    return (f"{name} has {count:,} parameters ({count * 4 / 2 ** 20:.1f} MB as float32; training adds as much "
-            f"again for the gradients and up to twice that for the optimizer's state), and each batch of "
-            f"batch_size = {entry.get('batch_size')} images keeps every layer's activations for the backward "
-            "pass. Use fewer channels or units, or a smaller batch_size.")
-
-
-def train_on_fashion_mnist(torch_models, grading, kind):
-    entry = check_entry(torch_models.get("TORCH_HYPERPARAMS"), kind)
-    X_test, y_test = grading.fashion_mnist()
-    name, constructor = MODELS[kind]
-    budget = config.TRAIN_CPU_SECONDS[kind]
-    threshold = config.TORCH_MIN_TEST_ACCURACY[kind]
-    shape = "(n, 1, 28, 28)" if kind == "convnet" else "(n, 784)"
-    shown = {k: v for k, v in entry.items() if not isinstance(v, dict)}
-    setting = (f"{constructor} trained by train_torch with TORCH_HYPERPARAMS['{kind}'] ({shown}, and its options) "
-               f"on the first {config.TRAIN_SUBSET:,} Fashion-MNIST training images (float32 tensors of shape "
-               f"{shape}, values in [0, 1]) within {budget} s of CPU time, then switched to eval()")
-    # The options stay in the sandbox (the task reads them from TORCH_HYPERPARAMS itself), so
-    # any value the student's train_torch accepts, a class such as torch.optim.Adam too, works.
-    sent = {k: v for k, v in entry.items() if k != "options"}
-    # The trained model's own outputs on these rows tell apart parameters of the same shape when the
-    # grader reads its layers (judge/layers.py); the predictions are still the grader's.
-    probe_rows = np.random.default_rng(grading.hidden_seed).uniform(0, 1, (answers.PROBE_ROWS, 784)).astype(np.float32)
-    try:
-        result = calls.train_torch_model(torch_models, kind, sent, data_dir=grading.sandbox.data_dir,
-                                         seed=grading.hidden_seed, probe_rows=probe_rows,
-                                         what=f"train_torch on {name} with TORCH_HYPERPARAMS['{kind}']",
-                                         timeout=config.train_wall_timeout(kind), cpu_budget=budget)
-    except OutOfMemory as err:
-        raise err.extended(model_size_note(torch_models, kind, sent, entry, grading)) from None
-    batches = -(-config.TRAIN_SUBSET // int(sent["batch_size"]))
-    result = expect(result, answers.trained_torch_model(kind, sent, batches), f"{name} trained by train_torch")
-    if result["losses"] is not None:
-        grading.record("losses", np.asarray(result["losses"], dtype=float))  # at most one per batch; thinned
-    if kind == "convnet":
-        # ConvNetDropout's architecture is the student's own: its predictions come from the
-        # sandbox. The labels it trained on were relabelled, so a lookup of the public test
-        # labels still scores nothing once they are mapped back.
-        predictions = result["predictions"]   # 10,000 integers (answers.trained_torch_model)
-        assert_true(predictions.min() >= 0 and predictions.max() <= 9,
-                    f"{setting}: its predicted classes (argmax of the logits) go from {predictions.min()} to "
-                    f"{predictions.max()}; expected classes 0 to 9. Does the model output 10 logits?")
-    else:
-        # The grader computes the predictions from the trained parameters (linear layers, ReLU).
-        sizes = [784] + ([int(h) for h in entry["hidden"]] if kind == "mlp" else []) + [10]
-        outputs = as_array(result.get("probe_outputs"), f"{name} after training, on the grader's probe rows")
-        layers = read_layers(result.get("parameters"), sizes, f"{constructor} after training",
-                             probe=(probe_rows, outputs))
-        predictions = np.concatenate([
-            np.argmax(linear_forward(layers, X_test[s:s + PREDICT_CHUNK].reshape(-1, 784).astype(np.float32)
-                                     / np.float32(255)), axis=1)
-            for s in range(0, len(X_test), PREDICT_CHUNK)])
-    accuracy = float(np.mean(grading.original_classes(predictions) == y_test))
-    grading.record("test_accuracy", accuracy)
-    grading.record("cpu_seconds", float(result["cpu_seconds"]))
-    assert_true(accuracy >= threshold,
-                f"Test accuracy {accuracy:.2%} on the {len(y_test):,} Fashion-MNIST test images; at least "
-                f"{threshold:.0%} is needed. Model: {setting}.")
-
-
-PREDICT_CHUNK = 1000

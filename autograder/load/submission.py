@@ -28,6 +28,7 @@ MAX_ZIP_BYTES = 64 << 20
 MAX_ZIP_ENTRIES = 2000
 MAX_PY_FILES = 50
 MAX_NOTEBOOKS = 10
+MAX_OTHER_FILES = 100     # files that are not code, listed for the instructor (load/payloads.py)
 _IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", ".idea", ".vscode"}
 
 
@@ -40,6 +41,7 @@ class Submission:
     origins: dict = field(default_factory=dict)    # generated file name -> the notebook it came from
     line_maps: dict = field(default_factory=dict)  # generated file name -> notebook.LineMap
     cell_notes: dict = field(default_factory=dict)  # notebook name -> its cells that could not be read
+    other_files: list = field(default_factory=list)  # [(name, bytes)] beside the code, never given to it
 
     def has(self, module):
         return f"{module}.py" in self.files
@@ -75,15 +77,16 @@ def locate(path, workdir):
                 return _collect(os.path.dirname(os.path.abspath(path)) or ".", workdir,
                                 only=os.path.basename(path))
             raise SubmissionError(f"{os.path.basename(path)} is neither a folder, a zip file nor a notebook.")
-        skipped = []
-        path = _unzip(path, workdir, skipped)
+        skipped, others = [], []
+        path = _unzip(path, workdir, skipped, others)
         submission = _collect(_find_folder(path), workdir)
         submission.notes = skipped + submission.notes
+        submission.other_files = others
         return submission
     return _collect(_find_folder(path), workdir)
 
 
-def _unzip(path, workdir, skipped):
+def _unzip(path, workdir, skipped, others):
     target = os.path.join(workdir, "unzipped")
     os.makedirs(target)
     try:
@@ -103,6 +106,8 @@ def _unzip(path, workdir, skipped):
                                    "the zip's folder are not read.")
                     continue
                 if not parts[-1].endswith((".py", ".ipynb")):
+                    if len(others) < MAX_OTHER_FILES and not parts[-1].startswith("."):
+                        others.append(("/".join(parts), entry.file_size))
                     continue  # only Python files and notebooks are ever used
                 limit = MAX_NOTEBOOK_BYTES if name.endswith(".ipynb") else MAX_FILE_BYTES
                 total += entry.file_size
@@ -157,6 +162,9 @@ def _collect(folder, workdir, only=None):
         if only and name != only:
             continue
         if not name.endswith((".py", ".ipynb")) or not os.path.isfile(path):
+            if (os.path.isfile(path) and not os.path.islink(path) and not name.startswith(".")
+                    and len(submission.other_files) < MAX_OTHER_FILES):
+                submission.other_files.append((name, os.path.getsize(path)))
             continue
         if os.path.islink(path):
             submission.notes.append(f"{name} is a symbolic link and was ignored: upload the file itself.")

@@ -57,10 +57,12 @@ def finite_difference_probe(module, params, eps, timeout=config.CALL_TIMEOUT):
                        params=params, eps=eps)
 
 
-def train_numpy_mlp(module, *, data_dir, seed, hyperparams, timeout, cpu_budget):
-    """``train_mlp`` on the grader's Fashion-MNIST files -> ``{"params", "history", "cpu_seconds"}``."""
+def train_numpy_mlp(module, *, data_dir, files, seed, hyperparams, timeout, cpu_budget):
+    """``train_mlp`` on the grader's Fashion-MNIST ``files`` (``{"images", "labels"}`` in ``data_dir``)
+    -> ``{"params", "history", "cpu_seconds"}``."""
     return module.task("train_numpy_mlp", exercises="train_mlp", timeout=timeout, cpu_budget=cpu_budget,
-                       grader_data=training_data_bytes(), data_dir=data_dir, seed=seed, hyperparams=hyperparams)
+                       grader_data=training_data_bytes(), data_dir=data_dir, seed=seed, hyperparams=hyperparams,
+                       images=files["images"], labels=files["labels"])
 
 
 def model_forward(module, kind, model_config, inputs, seed, what, timeout):
@@ -83,10 +85,14 @@ def train_torch_probe(module, kind, X, y, m, epochs, lr, batch_size, seed, optio
                        m=m, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, options=options)
 
 
-def train_torch_model(module, kind, model_config, *, data_dir, seed, probe_rows, what, timeout, cpu_budget):
-    """The student's model of ``kind`` trained by its ``train_torch`` on the grader's Fashion-MNIST
-    files -> ``{"parameters", "buffers", "probe_outputs"}`` (the trained model read by shape, and its
-    outputs on ``probe_rows``) or ``{"predictions"}`` (ConvNetDropout), with "losses", "cpu_seconds"."""
+def train_torch_model(module, kind, model_config, *, data_dir, files, test_images=None, seed, model_seed,
+                      probe_rows=None, what, timeout, cpu_budget):
+    """The student's model of ``kind``, built under ``torch.manual_seed(model_seed)``, trained by its
+    ``train_torch`` (with ``seed``) on the grader's Fashion-MNIST ``files`` -> for LogisticRegression
+    and MLP ``{"initial_parameters", "parameters", "buffers", "probe_outputs"}`` (read by shape, as
+    built and as trained, and the trained model's outputs on ``probe_rows``), for ConvNetDropout
+    ``{"predictions"}`` for the images of the file ``test_images``; with "losses", "cpu_seconds"."""
     return module.task("train_torch_model", exercises=(MODEL_CLASSES[kind], "train_torch"), what=what,
                        timeout=timeout, cpu_budget=cpu_budget, grader_data=training_data_bytes(), kind=kind,
-                       config=model_config, data_dir=data_dir, seed=seed, probe_rows=probe_rows)
+                       config=model_config, data_dir=data_dir, seed=seed, model_seed=model_seed,
+                       images=files["images"], labels=files["labels"], test_images=test_images, probe_rows=probe_rows)

@@ -54,21 +54,21 @@ def finite_difference_probe(module, params, eps=1e-5):
 
 
 def _load_images(data_dir, name):
-    return np.load(os.path.join(data_dir, name), allow_pickle=False)
+    return np.load(os.path.join(data_dir, os.path.basename(name)), allow_pickle=False)
 
 
 def _float_rows(images):
-    """uint8 (n, 28, 28) -> float32 (n, 784) in [0, 1], divided in place: one float copy of the
-    images at a time (the grader's data in the sandbox is not the student's to pay for)."""
+    """uint8 (n, 28, 28) or (n, 784) -> float32 (n, 784) in [0, 1], divided in place: one float copy
+    of the images at a time (the grader's data in the sandbox is not the student's to pay for)."""
     rows = images.reshape(len(images), -1).astype(np.float32)
     rows /= np.float32(255)
     return rows
 
 
-def train_numpy_mlp(module, data_dir, seed, hyperparams):
-    """Train the student's ``train_mlp`` on the grader's training subset."""
-    X = _float_rows(_load_images(data_dir, "train_images.npy"))
-    y = _load_images(data_dir, "train_labels.npy").astype(np.int64)
+def train_numpy_mlp(module, data_dir, seed, hyperparams, images, labels):
+    """Train the student's ``train_mlp`` on the grader's training set (files ``images``, ``labels``)."""
+    X = _float_rows(_load_images(data_dir, images))
+    y = _load_images(data_dir, labels).astype(np.int64)
     started = time.process_time()
     params, history = module.train_mlp(X, y, rng=np.random.default_rng(seed), **hyperparams)
     seconds = time.process_time() - started
@@ -140,20 +140,25 @@ def _eval_outputs(model, rows):
 GRADER_SIDE_KINDS = ("logreg", "mlp")
 
 
-def train_torch_model(module, kind, config, data_dir, seed, probe_rows=None):
-    """Build, train with the student's ``train_torch``, switch to eval().
+def train_torch_model(module, kind, config, data_dir, seed, model_seed, images, labels, test_images=None,
+                      probe_rows=None):
+    """Build (under ``torch.manual_seed(model_seed)``), train with the student's ``train_torch``
+    on the files ``images`` and ``labels``, switch to eval().
 
     ``config`` holds epochs, lr, batch_size (and hidden, dropout, p); the
     ``options`` are read here from the module's own TORCH_HYPERPARAMS, so any
     value the student's train_torch accepts (a class such as torch.optim.Adam)
-    reaches it. Returns the trained parameters (by shape) for the models the grader can
-    evaluate itself (with its outputs on the grader's ``probe_rows``, which tell apart
-    parameters of the same shape), and the predicted test classes for ConvNetDropout.
+    reaches it. Returns, for the models the grader evaluates itself, the parameters (by shape)
+    as built and as trained, and the trained model's outputs on the grader's ``probe_rows`` (which
+    tell apart parameters of the same shape); for ConvNetDropout, the classes it predicts for the
+    images of the file ``test_images``.
     """
     torch = _torch()
-    model = build_model(module, kind, config, seed)
-    X = _inputs(kind, _float_rows(_load_images(data_dir, "train_images.npy")))
-    y = torch.from_numpy(_load_images(data_dir, "train_labels.npy").astype(np.int64))
+    model = build_model(module, kind, config, model_seed)
+    sizes = layer_sizes(kind, config) if kind in GRADER_SIDE_KINDS else None
+    initial = parameters_by_shape(model, sizes)["parameters"] if sizes else None
+    X = _inputs(kind, _float_rows(_load_images(data_dir, images)))
+    y = torch.from_numpy(_load_images(data_dir, labels).astype(np.int64))
     options = dict(module.TORCH_HYPERPARAMS[kind].get("options") or {})
     started = time.process_time()
     losses = module.train_torch(model, X, y, int(config["epochs"]), float(config["lr"]),
@@ -162,9 +167,9 @@ def train_torch_model(module, kind, config, data_dir, seed, probe_rows=None):
     del X, y
     model.eval()
     if kind in GRADER_SIDE_KINDS:
-        return {**parameters_by_shape(model, layer_sizes(kind, config)),
+        return {**parameters_by_shape(model, sizes), "initial_parameters": initial,
                 "probe_outputs": _eval_outputs(model, probe_rows), "losses": losses, "cpu_seconds": seconds}
-    test = _load_images(data_dir, "test_images.npy")
+    test = _load_images(data_dir, test_images)
     predictions = []
     with torch.no_grad():
         for start in range(0, len(test), PREDICT_BATCH):

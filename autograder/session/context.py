@@ -11,8 +11,9 @@ from autograder import config
 from autograder.results.safe import safe_json
 from autograder.sandbox.budget import MemoryBudget
 from autograder.sandbox.sandbox import Sandbox
-from autograder.session.fashion import label_permutation, original_classes, share_fashion_mnist
+from autograder.session.fashion import FashionData
 from autograder.session.fixtures import GradingFixtures
+from autograder.session.keys import GradingKeys
 from autograder.session.seeding import deployment_secret, submission_seed
 from autograder.session.student_module import StudentModule
 
@@ -26,15 +27,15 @@ class GradingContext:
         # The same files always get the same seed (see seeding.py); --seed overrides it.
         self.hidden_seed = (int(hidden_seed) if hidden_seed is not None
                             else submission_seed(deployment_secret(), submission.files))
-        self.label_permutation = label_permutation(self.hidden_seed)
-        self.data_dir = data_dir
+        self.keys = GradingKeys(self.hidden_seed)   # every value drawn in this grading comes from these
+        self.fashion = FashionData(self.keys, self.sandbox, data_dir)
         self.deadline = time.monotonic() + budget_seconds
         self._modules = {}
-        self._fashion = None
         self.cpu_seconds_student = 0.0
         self.peak_memory = 0
         self.artifacts = {}        # test id -> {key: JSON-able value}, for reports
         self.current_test = None   # set by the results plugin
+        self.needs_a_look = []     # for the instructor only (results.json's extra_data), never the student
 
     def __enter__(self):
         return self
@@ -59,21 +60,17 @@ class GradingContext:
     def close(self):
         for name in list(self._modules):
             self.close_module(name)
+        self.fashion.close()
         self.sandbox.close()
 
     def record(self, key, value):
         """Keep a JSON-able value (e.g. a learning curve) in this test's ``extra_data``."""
         self.artifacts.setdefault(self.current_test, {})[key] = safe_json(value)  # bounded at once
 
+    def flag(self, text):
+        """Note something the instructor should look at (a sign of training done elsewhere): it
+        costs no points and is not shown to the student."""
+        self.needs_a_look.append(safe_json(str(text)))
+
     def remaining(self):
         return self.deadline - time.monotonic()
-
-    def fashion_mnist(self):
-        """Share the Fashion-MNIST files with the sandbox (once); see :func:`fashion.share_fashion_mnist`."""
-        if self._fashion is None:
-            self._fashion = share_fashion_mnist(self.sandbox, self.data_dir, self.label_permutation)
-        return self._fashion
-
-    def original_classes(self, predictions):
-        """Predicted classes in the relabelled space the student trained on -> Fashion-MNIST classes."""
-        return original_classes(predictions, self.label_permutation)

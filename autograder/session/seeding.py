@@ -12,6 +12,9 @@ The secret is created by ``build`` into the Gradescope zip, or, when the
 grader runs from a checkout, on first use in ``autograder/grading_secret``
 with mode 0600 (as root, the student's uid cannot read it, nor the folder it
 is in: see ``sandbox.protection``). ``grade --seed`` overrides it all.
+
+Nothing is drawn from the seed directly: it names the grading's keys (keys.py), one per
+purpose, so that what the student's code is handed tells nothing about the rest.
 """
 import hashlib
 import hmac
@@ -22,7 +25,9 @@ import tempfile
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # autograder/: the zip holds the secret there
 SECRET_NAME = "grading_secret"        # build.py never copies a local one into a zip
 SECRET_PATH = os.path.join(HERE, SECRET_NAME)
-SEED_RANGE = 2 ** 31                  # what np.random.seed, torch.manual_seed and friends all accept
+# 62 bits: the sandbox sees values derived from the seed (keys.py), so the seed must be too
+# large to search for or tabulate, as 2**31 seeds could be (a table of 2**31 entries).
+SEED_RANGE = 2 ** 62
 
 
 def new_secret():
@@ -70,6 +75,6 @@ def submission_digest(files):
 
 
 def submission_seed(secret, files):
-    """The hidden seed of the submission made of ``files``: HMAC(secret, their digest), in [0, 2**31)."""
+    """The hidden seed of the submission made of ``files``: HMAC(secret, their digest), in [0, 2**62)."""
     mac = hmac.new(secret, submission_digest(files), hashlib.sha256).digest()
     return int.from_bytes(mac[:8], "big") % SEED_RANGE

@@ -19,6 +19,7 @@ def test_correct_variant_gets_full_marks(corpus, style):
     results = g.results
     failed = [t for t in results["tests"] if t["status"] != "passed" or lost_points(t)]
     assert not failed, f"{g.describe()} ({VARIANT_STYLES[style]}): false failures\n" + summary(failed, 400)
+    assert results["extra_data"]["needs_a_look"] == [], "an honest submission flagged for the instructor"
     assert {t["tags"][0] for t in results["tests"]} == set(MODULES)
     assert "Missing" not in results.get("output", ""), results.get("output")
 
@@ -33,3 +34,4 @@ def test_variant_gets_full_marks_with_training(corpus):
     assert not failed, f"{g.describe()}: false failures\n" + summary(failed, 600)
     assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(100)
     assert results["score"] == pytest.approx(100)
+    assert results["extra_data"]["needs_a_look"] == [], "an honest submission flagged for the instructor"
