@@ -30,6 +30,15 @@ class StudentError(Exception):
         extended.args = (f"{self}\n{text}",)
         return extended
 
+    def detached(self):
+        """The same error without its traceback, context or cause: what is kept of a failure for
+        later (a collected cause, a remembered failure) must not keep alive the frames it passed
+        through, whose locals can hold the student's whole answer."""
+        kept = copy.copy(self)
+        kept.__traceback__ = kept.__context__ = kept.__cause__ = None
+        kept.causes = [cause.detached() for cause in self.causes]
+        return kept
+
     def kinds(self):
         """This error and, recursively, the ones it collected."""
         return [self] + [kind for cause in self.causes for kind in cause.kinds()]

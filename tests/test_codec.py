@@ -137,7 +137,9 @@ def test_an_announced_frame_too_large_is_refused_before_allocating():
         _frame_through_pipe(announced)
 
 
-def test_frames_carry_arrays_as_views_into_one_buffer():
+def test_a_frame_s_dominant_array_is_a_view_and_the_small_ones_copies():
+    """The one array that fills most of a frame is a view into it (no second copy of a large answer);
+    a small array is copied, so keeping it (a probe's outputs) does not keep the whole frame alive."""
     import os
     read_fd, write_fd = os.pipe()
     import threading
@@ -147,6 +149,7 @@ def test_frames_carry_arrays_as_views_into_one_buffer():
     os.close(read_fd)
     assert np.array_equal(back["a"], value["a"]) and np.array_equal(back["b"], value["b"])
     assert back["a"].base is not None and back["a"].flags.aligned   # a view, aligned for its dtype
+    assert back["b"].base is None, "a small array is a view that keeps the whole frame alive"
 
 
 @pytest.mark.parametrize("shape, refused", [([0, 1000, 10], False), ([0, 10 ** 12], True),

@@ -176,3 +176,30 @@ def test_a_sequence_compared_without_a_length_is_bounded_before_it_becomes_float
         assert_sequence(costs, "costs")
     assert allocated_while(lambda: assert_sequence(costs, "costs")) < 1 << 20
     assert assert_sequence([1, 2, 3], "costs").dtype == np.float64
+
+
+def test_a_failed_check_keeps_its_message_but_not_the_value_it_refused():
+    """A failure kept for later (marks.lazy remembers it, score_cases collects it) holds no frame, so
+    not the student's answer it refused: two million losses are freed once refused, the message stays."""
+    import gc
+    import weakref
+
+    from autograder.errors import CheckFailed
+    from autograder.judge.compare import score_cases
+    from autograder.results.marks import lazy
+    answers = []
+
+    def train():
+        answer = {"losses": np.zeros(2_000_000)}   # a local of every frame the refusal passes through
+        answers.append(weakref.ref(answer["losses"]))
+        return expect(answer, Record({"losses": Sequence(max_length=10)}), "train_torch")
+
+    trained = lazy(train)
+    scores = []
+    with pytest.raises(CheckFailed) as caught:
+        score_cases([("losses", lambda: trained()["losses"]), ("again", lambda: trained())], 1, scores.append)
+    gc.collect()
+    assert scores == [0] and len(answers) == 1, "lazy calls the student's code once"
+    assert answers[0]() is None, "the refused answer is still alive after the check failed"
+    assert str(caught.value).count("2,000,000 entries") == 2, str(caught.value)
+    assert all(cause.__traceback__ is None for cause in caught.value.causes)

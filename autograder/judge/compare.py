@@ -239,14 +239,14 @@ def score_cases(cases, weight, set_score, properties=()):
             passed_cases += 1
         except StudentError as err:
             failures.append(f"[{label}] {err}")
-            causes.append(err)
+            causes.append(err.detached())
     for label, check in properties:
         try:
             check()
             passed_properties += 1
         except StudentError as err:
             failures.append(f"[{label}] {err}")
-            causes.append(err)
+            causes.append(err.detached())
     total = len(cases) + len(properties)
     earned = passed_cases + (passed_properties if passed_cases else 0)
     set_score(weight * earned / total)

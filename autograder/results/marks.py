@@ -39,7 +39,7 @@ def lazy(function):
             try:
                 cache["value"] = function()
             except StudentError as err:
-                cache["error"] = err
+                cache["error"] = err.detached()
                 raise
         return cache["value"]
     return get

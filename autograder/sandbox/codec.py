@@ -166,7 +166,9 @@ def _encode(value, buffers, depth, budget):
 def decode(data):
     """Inverse of :func:`encode`; validates everything, trusts nothing.
 
-    Arrays are views into ``data`` when it is writable (a bytearray), copies otherwise.
+    Arrays are copies, except the one array that fills most of a writable ``data`` (a
+    bytearray), which is a view into it: a small array kept for later (a probe's outputs) must
+    not keep alive the whole message it came in.
     """
     view = memoryview(data)
     if len(view) < _LENGTH.size:
@@ -186,6 +188,8 @@ def decode(data):
     arrays, offset = [], _LENGTH.size + header_length
     for spec in specs:
         array, offset = _read_array(spec, view, _aligned(offset))
+        if view.readonly or array.nbytes * 2 <= len(view):
+            array = array.copy()
         arrays.append(array)
     if offset != len(view):
         raise CodecError("trailing bytes after the last array")
@@ -209,10 +213,7 @@ def _read_array(spec, view, offset):
     nbytes = count * dtype.itemsize
     if offset + nbytes > len(view):
         raise CodecError("array data is truncated")
-    array = np.frombuffer(view, dtype=dtype, count=count, offset=offset).reshape(shape)
-    if view.readonly:
-        array = array.copy()
-    return array, offset + nbytes
+    return np.frombuffer(view, dtype=dtype, count=count, offset=offset).reshape(shape), offset + nbytes
 
 
 def _decode(node, arrays, depth, budget):
