@@ -1,8 +1,10 @@
 """Hostile: a LogisticRegression whose state_dict is a valid chain of linear layers
 784 -> 1 -> 60,000 -> 10 (720,795 numbers, 2.9 MB as float32). Sent back after training,
 it made the grader's NumPy forward pass hold 1,000 test images x 60,000 units in float64,
-and the whole tree reach 1.2 GB. The grader must refuse the state_dict on receipt (the
-architecture the assignment fixes has 7,850 numbers) and grade the other models as usual.
+and the whole tree reach 1.2 GB. The grader reads the model by shape: the sandbox sends only
+parameters whose shape fits the architecture the assignment fixes (784 -> 10; here none), and
+the grader says that no parameter is a 784 -> 10 weight matrix, then grades the other models
+as usual.
 """
 import torch
 from torch import nn
