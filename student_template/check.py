@@ -105,6 +105,14 @@ def numerical_jacobian(f, x, eps=1e-6):
 class StudentError(Exception):
     """(In the grader: the root of its exceptions.)"""
 
+    def __init__(self, *args, causes=()):
+        super().__init__(*args)
+        self.causes = list(causes)
+
+    def detached(self):
+        """(In the grader: the error without the frames it passed through.)"""
+        return self.with_traceback(None)
+
 
 class CheckFailed(StudentError):
     """A check failed; the message says what to fix."""
@@ -346,14 +354,14 @@ def score_cases(cases, weight, set_score, properties=()):
             passed_cases += 1
         except StudentError as err:
             failures.append(f"[{label}] {err}")
-            causes.append(err)
+            causes.append(err.detached())
     for label, check in properties:
         try:
             check()
             passed_properties += 1
         except StudentError as err:
             failures.append(f"[{label}] {err}")
-            causes.append(err)
+            causes.append(err.detached())
     total = len(cases) + len(properties)
     earned = passed_cases + (passed_properties if passed_cases else 0)
     set_score(weight * earned / total)

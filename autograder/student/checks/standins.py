@@ -6,6 +6,14 @@ import numpy as np
 class StudentError(Exception):
     """(In the grader: the root of its exceptions.)"""
 
+    def __init__(self, *args, causes=()):
+        super().__init__(*args)
+        self.causes = list(causes)
+
+    def detached(self):
+        """(In the grader: the error without the frames it passed through.)"""
+        return self.with_traceback(None)
+
 
 class CheckFailed(StudentError):
     """A check failed; the message says what to fix."""
