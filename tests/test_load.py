@@ -28,16 +28,12 @@ BUSY = ("import torch, time\n"
         "while True:\n"
         "    x = torch.tanh(x @ x)\n")
 
-# A ConvNet whose training sits near the student's share on a 768 MB machine: the small one with
-# 64 channels at batch size 256 (its training peaks ~175 MB above an idle torch worker and the
-# grader's data, of a 228 MB share: README's memory table).
+# A ConvNet whose training sits near the student's share on a 768 MB machine: the small one at
+# batch size 384 (its activations for the backward pass peak ~200 MB above an idle torch worker
+# and the grader's data: README's memory table; 514 MB of 610 here), three epochs (~62 CPU s of
+# the 90 s budget; CPU time, which busy neighbours barely move) to stay above the accuracy bar.
 NEAR_THE_SHARE = [
-    ("self.conv = nn.Conv2d(1, 32, 3)", "self.conv = nn.Conv2d(1, 64, 3)"),
-    ("self.bn = nn.BatchNorm2d(32)", "self.bn = nn.BatchNorm2d(64)"),
-    ("self.fc = nn.Linear(32 * 13 * 13, 10)", "self.fc = nn.Linear(64 * 13 * 13, 10)"),
-    # One epoch (~30 CPU s here, a third of the budget, so that busy neighbours cannot push it
-    # over): test accuracy ~0.83, three points above the bar.
-    ('"convnet": {"epochs": 2, "lr": 0.001, "batch_size": 64,', '"convnet": {"epochs": 1, "lr": 0.005, "batch_size": 256,'),
+    ('"convnet": {"epochs": 2, "lr": 0.001, "batch_size": 64,', '"convnet": {"epochs": 3, "lr": 0.005, "batch_size": 384,'),
 ]
 
 

@@ -9,7 +9,7 @@ import time
 
 from autograder import config
 from autograder.results.safe import safe_json
-from autograder.sandbox.budget import MemoryBudget
+from autograder.sandbox.budget import MemoryBudget, settle_library_pages
 from autograder.sandbox.sandbox import Sandbox
 from autograder.session.fashion import FashionData
 from autograder.session.fixtures import GradingFixtures
@@ -23,6 +23,7 @@ class GradingContext:
                  budget_seconds=config.TOTAL_BUDGET_SECONDS, use_spare_uid=None):
         self.submission = submission
         self.sandbox = Sandbox(submission.files, use_spare_uid=use_spare_uid)
+        settle_library_pages()   # before any worker maps them: budget.py says why
         self.memory = MemoryBudget(self.sandbox.environment(1))
         # The same files always get the same seed (see seeding.py); --seed overrides it.
         self.hidden_seed = (int(hidden_seed) if hidden_seed is not None
