@@ -9,7 +9,6 @@
 import hashlib
 import os
 import shutil
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -51,17 +50,6 @@ class FakeSandbox:
         if target is not None:
             shutil.copyfile(path, target)
         self.shared.append(os.path.basename(target or path))
-
-
-@pytest.fixture(scope="module")
-def public():
-    from coursedata.fashion_mnist import load_fashion_mnist
-    try:
-        X_train, y_train, X_test, y_test = load_fashion_mnist()
-    except Exception as err:  # the data set is installed by setup.sh
-        pytest.skip(f"Fashion-MNIST is not available: {err}")
-    return SimpleNamespace(train=X_train.reshape(len(X_train), -1), train_labels=np.asarray(y_train),
-                           test=X_test.reshape(len(X_test), -1), test_labels=np.asarray(y_test))
 
 
 def load(sandbox, name):

@@ -112,12 +112,17 @@ def table():
     return found
 
 
-def kill(pids):
+def signal_each(pids, signum):
+    """Send ``signum`` to each of ``pids``; a process already gone is skipped."""
     for pid in pids:
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, signum)
         except OSError:
             pass
+
+
+def kill(pids):
+    signal_each(pids, signal.SIGKILL)
 
 
 def kill_uid(uid, attempts=50):
@@ -243,11 +248,7 @@ def stop_all(list_pids, timeout=2.0):
     while True:
         pids = list_pids()
         new = [p for p in pids if p not in signalled]
-        for pid in new:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except OSError:
-                pass
+        signal_each(new, signal.SIGSTOP)
         signalled.update(new)
         while not all(_all_threads_stopped(p) for p in pids):
             if time.monotonic() > deadline:
@@ -258,11 +259,7 @@ def stop_all(list_pids, timeout=2.0):
 
 
 def resume_all(pids):
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except OSError:
-            pass
+    signal_each(pids, signal.SIGCONT)
 
 
 # ----------------------------------------------------------------------------- memory beyond mappings
