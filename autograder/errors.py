@@ -13,7 +13,6 @@ reports failures as data, which the grader turns into these types. Nor does the 
 which the students' self-check carries too: its ``NotebookError`` (a message for the student)
 becomes a note on the submission.
 """
-import copy
 
 
 class StudentError(Exception):
@@ -26,7 +25,7 @@ class StudentError(Exception):
 
     def extended(self, text):
         """The same error, of the same type, with ``text`` added to its message."""
-        extended = copy.copy(self)
+        extended = self._copy()
         extended.args = (f"{self}\n{text}",)
         return extended
 
@@ -34,10 +33,18 @@ class StudentError(Exception):
         """The same error without its traceback, context or cause: what is kept of a failure for
         later (a collected cause, a remembered failure) must not keep alive the frames it passed
         through, whose locals can hold the student's whole answer."""
-        kept = copy.copy(self)
-        kept.__traceback__ = kept.__context__ = kept.__cause__ = None
+        kept = self._copy()
         kept.causes = [cause.detached() for cause in self.causes]
         return kept
+
+    def _copy(self):
+        """A new error of the same type with the same message and attributes, and no traceback,
+        context or cause (copy.copy would call ``__init__`` again, which kinds with keyword-only
+        arguments such as MissingName's ``part`` refuse)."""
+        clone = type(self).__new__(type(self))
+        clone.args = self.args
+        clone.__dict__.update(self.__dict__)
+        return clone
 
     def kinds(self):
         """This error and, recursively, the ones it collected."""

@@ -203,3 +203,29 @@ def test_a_failed_check_keeps_its_message_but_not_the_value_it_refused():
     assert answers[0]() is None, "the refused answer is still alive after the check failed"
     assert str(caught.value).count("2,000,000 entries") == 2, str(caught.value)
     assert all(cause.__traceback__ is None for cause in caught.value.causes)
+
+
+def test_every_kind_of_student_error_can_be_kept_and_extended():
+    """detached() and extended() keep the type, message and attributes of every StudentError kind,
+    those built with keyword-only arguments too (MissingName's part: copy.copy failed on it, and a
+    notebook cell with a syntax error made the grader fail in the tests of what the cell defined)."""
+    import autograder.errors as errors
+
+    def kinds(cls):
+        return [cls] + [k for sub in cls.__subclasses__() for k in kinds(sub)]
+    found = [k for k in kinds(errors.StudentError) if k.__module__ == errors.__name__]
+    assert errors.MissingName in found and errors.OutOfMemory in found
+    for kind in found:
+        try:
+            raise (kind("calculus.py does not define sigmoid.", part="calculus") if kind is errors.MissingName
+                   else kind("calculus.py does not define sigmoid."))
+        except errors.StudentError as raised:
+            error = raised
+        error.causes = [errors.CheckFailed("inner")]
+        kept, longer = error.detached(), error.extended("More.")
+        assert type(kept) is kind and type(longer) is kind
+        assert str(kept) == "calculus.py does not define sigmoid." and kept.__traceback__ is None
+        assert str(longer) == "calculus.py does not define sigmoid.\nMore." and str(error).endswith("sigmoid.")
+        assert [str(c) for c in kept.causes] == ["inner"] and vars(kept).keys() == vars(error).keys()
+        if kind is errors.MissingName:
+            assert kept.part == longer.part == "calculus"
