@@ -71,11 +71,13 @@ def assert_full_marks_and_the_same_results(alone, beside):
                for a, b in zip(without_timing(alone)["tests"], without_timing(beside)["tests"]) if a != b]
     assert not changed, changed
     assert without_timing(alone) == without_timing(beside)
-    # The kernel's peaks do not move with the neighbours either (a page or two of fault-around aside).
+    # The kernel's peaks do not move with the neighbours either, but for the pages of torch's libraries
+    # that one fault maps: how they sit in the page cache depends on who read them (budget.py,
+    # settle_library_pages), a few MB at most (409.5 against 406.7 MB once in CI), never the training's.
     peaks = [r["extra_data"]["student_peak_memory_mb"] for r in (alone, beside)]
     print(f"student's peak alone {peaks[0]} MB, beside busy processes {peaks[1]} MB; CPU s "
           f"{alone['extra_data']['student_cpu_seconds']} and {beside['extra_data']['student_cpu_seconds']}")
-    assert abs(peaks[0] - peaks[1]) <= 2, peaks
+    assert abs(peaks[0] - peaks[1]) <= max(2, 0.01 * max(peaks)), peaks
 
 
 def test_the_small_convnet_of_issue_14_gets_full_marks_alone_and_beside_busy_processes(tmp_path):
